@@ -1,0 +1,170 @@
+"""Planners for services inside the containers: unit restarts, vLLM, nginx, the gateway config and
+certificates, and the qdrant embeddings collection."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from phoenix_verify.remediation_context import (
+    Context,
+    InvalidArgument,
+    ManualStep,
+    Plan,
+    PlanFailure,
+    require_running,
+)
+
+ORCHESTRATOR = "/usr/local/phoenix_hypervisor/bin/phoenix_orchestrator.sh"
+QDRANT_PORT = 6333
+QDRANT_DISTANCES = ("Cosine", "Dot", "Euclid", "Manhattan")
+
+
+def plan_service_restart(ctx: Context, ctid: str, unit: str) -> Plan:
+    ct = ctx.container(ctid)
+    if not re.fullmatch(r"[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*", unit) or len(unit) > 256:
+        raise InvalidArgument(f"invalid unit name {unit!r}")
+    require_running(ctx, ct)
+    return Plan([("pct", "exec", str(ct.ctid), "--", "systemctl", "restart", unit)])
+
+
+def plan_vllm_restart(ctx: Context, ctid: str) -> Plan:
+    ct = ctx.container(ctid)
+    if ct.vllm is None:
+        raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) is not a vLLM container")
+    return plan_service_restart(ctx, ctid, "vllm_model_server")
+
+
+def plan_nginx_reload(ctx: Context, ctid: str) -> Plan:
+    ct = ctx.container(ctid)
+    require_running(ctx, ct)
+    test = ctx.run("pct", "exec", str(ct.ctid), "--", "nginx", "-t")
+    if test.returncode != 0:
+        error = (test.stderr or test.stdout).strip().replace("\n", " | ")
+        raise PlanFailure(f"ct{ct.ctid}: nginx -t failed, not reloading: {error}")
+    return Plan(
+        [("pct", "exec", str(ct.ctid), "--", "systemctl", "reload-or-restart", "nginx")],
+        [f"ct{ct.ctid}: nginx -t passed"],
+    )
+
+
+def in_lab(ctx: Context) -> bool:
+    """The lab is here when `phoenix-lab` is on PATH and its state exists."""
+    home = Path(ctx.environ.get("PHOENIX_LAB_HOME", "/var/lib/phoenix-lab"))
+    return shutil.which("phoenix-lab", path=ctx.environ.get("PATH")) is not None and home.is_dir()
+
+
+def plan_gateway_config(ctx: Context, ctid: str) -> Plan:
+    ct = ctx.container(ctid)
+    if ct.role != "gateway":
+        raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) is not the gateway container")
+    orchestrator = Path(ctx.environ.get("PHOENIX_ORCHESTRATOR", ORCHESTRATOR))
+    if os.access(orchestrator, os.X_OK):
+        return Plan([(str(orchestrator), str(ct.ctid))], ["re-running the Phoenix state machine for the gateway CT"])
+    if in_lab(ctx):
+        if ctx.run("phoenix-lab", "gateway-config", "--help").returncode != 0:
+            raise ManualStep("this lab has no 'phoenix-lab gateway-config CTID' command to redeploy the gateway")
+        return Plan([("phoenix-lab", "gateway-config", str(ct.ctid))], ["re-rendering the lab's gateway config"])
+    raise ManualStep(
+        f"neither {orchestrator} nor the lab is here: redeploy the nginx config of ct{ct.ctid} by hand, "
+        f"then run remediate/nginx-reload.sh {ct.ctid}"
+    )
+
+
+def plan_gateway_cert(ctx: Context) -> Plan:
+    gateway = ctx.inventory.gateway()
+    volume = ctx.inventory.shared_volumes.get("ssl_certs")
+    where = f" in {volume.host_path}" if volume is not None else ""
+    ctid = gateway.ctid if gateway is not None else "<gateway CTID>"
+    raise ManualStep(
+        f"replace the expired or wrong certificate and key{where} with ones valid for the gateway hostnames "
+        f"(Phoenix HEAD: managers/certificate-renewal-manager.sh --force), then run remediate/nginx-reload.sh {ctid}"
+    )
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    vector_size: int
+    distance: str
+
+
+def declared_collections(ct: Any) -> list[Collection]:
+    """The qdrant CT's `qdrant_collections` field ([{name, vector_size, distance}]), kept in `extra` by the
+    inventory because Phoenix itself does not declare collections."""
+    where = f"lxc_configs.{ct.ctid}.qdrant_collections"
+    raw = ct.extra.get("qdrant_collections")
+    if not isinstance(raw, list) or not raw:
+        raise PlanFailure(f"inventory: {where}: no collection declared for ct{ct.ctid}")
+    collections = []
+    for index, item in enumerate(raw):
+        name = item.get("name") if isinstance(item, dict) else None
+        size = item.get("vector_size") if isinstance(item, dict) else None
+        distance = item.get("distance", "Cosine") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise PlanFailure(f"inventory: {where}[{index}].name: {name!r} is not a collection name")
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 65536:
+            raise PlanFailure(f"inventory: {where}[{index}].vector_size: {size!r} is not a dimension")
+        if distance not in QDRANT_DISTANCES:
+            raise PlanFailure(f"inventory: {where}[{index}].distance: {distance!r} is not one of {QDRANT_DISTANCES}")
+        collections.append(Collection(name, size, distance))
+    return collections
+
+
+def existing_vector_size(ctx: Context, ctid: int, name: str) -> int | None:
+    """The size of an existing collection (None if qdrant says it does not exist), asked from inside the CT."""
+    url = f"http://127.0.0.1:{QDRANT_PORT}/collections/{name}"
+    body = ctx.query("pct", "exec", str(ctid), "--", "curl", "-sS", "--max-time", "10", "-X", "GET", url)
+    try:
+        answer = json.loads(body)
+        if "result" not in answer:
+            return None
+        vectors = answer["result"]["config"]["params"]["vectors"]
+        return int(vectors["size"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise PlanFailure(f"ct{ctid}: unexpected answer from qdrant for {url}: {body[:200]!r}") from None
+
+
+def plan_qdrant_collection(ctx: Context, ctid: str) -> Plan:
+    ct = ctx.container(ctid)
+    collections = declared_collections(ct)
+    require_running(ctx, ct)
+    plan = Plan()
+    for collection in collections:
+        size = existing_vector_size(ctx, ct.ctid, collection.name)
+        if size == collection.vector_size:
+            plan.notes.append(f"ct{ct.ctid}: collection {collection.name} exists with size {size}: nothing to do")
+            continue
+        if size is not None:
+            raise ManualStep(
+                f"ct{ct.ctid}: collection {collection.name} has vector size {size}, the inventory declares "
+                f"{collection.vector_size}; recreating it deletes its points: delete it by hand, then re-run"
+            )
+        body = json.dumps({"vectors": {"size": collection.vector_size, "distance": collection.distance}})
+        url = f"http://127.0.0.1:{QDRANT_PORT}/collections/{collection.name}"
+        plan.commands.append(
+            (
+                "pct",
+                "exec",
+                str(ct.ctid),
+                "--",
+                "curl",
+                "-sS",
+                "--fail",
+                "--max-time",
+                "30",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+                url,
+            )
+        )
+    return plan

@@ -1,0 +1,15 @@
+"""Self-tests never talk to anything outside loopback and the lab range (see phoenix_verify.egress_guard)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from phoenix_verify.egress_guard import Guard
+
+
+@pytest.fixture(autouse=True)
+def egress_guard() -> Iterator[Guard]:
+    guard = Guard().install()
+    yield guard
+    guard.uninstall()

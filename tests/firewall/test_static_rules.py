@@ -1,0 +1,14 @@
+"""Every declared port of a firewalled CT is opened by a declared rule (policy_in DROP would hide it)."""
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.checks import static_config
+from phoenix_verify.inventory import Container
+
+pytestmark = [pytest.mark.firewall, pytest.mark.static]
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+@pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled and bool(ct.ports)))
+def test_declared_ports_have_a_firewall_rule(ct: Container) -> None:
+    assert static_config.ports_without_rule(ct) == []

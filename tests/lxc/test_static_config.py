@@ -1,0 +1,14 @@
+"""Declared container relations that can be judged without a live system."""
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.checks import static_config
+from phoenix_verify.inventory import Container
+
+pytestmark = [pytest.mark.lxc, pytest.mark.static]
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+@pytest.mark.parametrize("ct", params.services(lambda ct: bool(ct.dependencies)))
+def test_dependencies_boot_before_their_dependent(ct: Container) -> None:
+    assert static_config.dependency_order(params.inventory(), ct) == []

@@ -1,0 +1,24 @@
+"""vLLM declarations agree with themselves: args vs scalar fields, unique served names, GPU budget."""
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.checks import static_config
+from phoenix_verify.inventory import Container
+
+pytestmark = [pytest.mark.vllm, pytest.mark.static]
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+@pytest.mark.parametrize("ct", params.services(lambda ct: ct.vllm is not None))
+def test_vllm_args_agree_with_declared_scalars(ct: Container) -> None:
+    assert static_config.vllm_arg_disagreements(ct) == []
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+def test_served_model_names_are_unique() -> None:
+    assert static_config.duplicate_served_names(params.inventory()) == []
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+def test_gpus_are_not_oversubscribed() -> None:
+    assert static_config.gpu_oversubscription(params.inventory()) == []
