@@ -241,6 +241,8 @@ class _Reader:
             raise self.fail(path, f"{value!r} is not an IPv4 interface") from None
 
     def address(self, value: Any, path: str) -> IPv4Address:
+        if not isinstance(value, str):
+            raise self.fail(path, f"{value!r} is not an IPv4 address")
         try:
             return IPv4Address(value)
         except (ValueError, TypeError):
@@ -522,6 +524,8 @@ def _firewall(r: _Reader, raw: Mapping[str, Any], path: str) -> Firewall:
 
 
 def _cidr(r: _Reader, value: Any, path: str) -> None:
+    if not isinstance(value, str):
+        raise r.fail(path, f"{value!r} is not an IP address or CIDR")
     try:
         ipaddress.ip_network(value, strict=False)
     except (ValueError, TypeError):

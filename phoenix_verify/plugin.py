@@ -69,15 +69,15 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     failed = [r for key in ("failed", "error") for r in terminalreporter.stats.get(key, []) if getattr(r, "nodeid", None)]
-    if failed:
+    if any(dict(getattr(r, "user_properties", ())).get("layer") for r in failed):
         terminalreporter.section("phoenix: failures by layer")
         by_layer: dict[str, list[Any]] = {}
         for rep in failed:
-            by_layer.setdefault(dict(rep.user_properties).get("layer") or "other", []).append(rep)
+            by_layer.setdefault(dict(getattr(rep, "user_properties", ())).get("layer") or "other", []).append(rep)
         for layer in sorted(by_layer):
             terminalreporter.write_line(f"[{layer}] {len(by_layer[layer])} failing")
             for rep in by_layer[layer]:
-                fix = dict(rep.user_properties).get("remediation") or "(no remediation declared)"
+                fix = dict(getattr(rep, "user_properties", ())).get("remediation") or "(no remediation declared)"
                 terminalreporter.write_line(f"  {rep.nodeid}\n      fix: {fix}")
     for line in reports.summary_lines(config):
         terminalreporter.write_line(line)

@@ -66,11 +66,11 @@ class Context:
         configured = self.environ.get("PHOENIX_INVENTORY")
         if configured:
             return Path(configured)
-        from phoenix_verify.target import load_target
+        from phoenix_verify.target import TargetError, load_target
 
         try:
             return Path(load_target(None).inventory_dir)
-        except (Exception, SystemExit) as exc:  # the target loader reports one line; keep it
+        except TargetError as exc:
             raise PlanFailure(f"no inventory: set PHOENIX_INVENTORY or a target ({exc})") from None
 
     def container(self, ctid_arg: str) -> Any:

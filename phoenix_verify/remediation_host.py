@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import stat
 from pathlib import Path
+from typing import Any
 
 from phoenix_verify.remediation_context import (
     Command,
@@ -121,16 +122,29 @@ def plan_host_bridge(ctx: Context) -> Plan:
     )
 
 
+def static_findings(inventory: Any) -> list[str]:
+    """Every finding of phoenix_verify.checks.static_config over the inventory (the same as the `static` tests)."""
+    from phoenix_verify.checks import static_config as checks
+
+    findings: list[str] = []
+    for document in checks.schema_files(inventory.source_dir):
+        findings += checks.schema_findings(inventory.source_dir, document)
+    findings += checks.gpu_oversubscription(inventory) + checks.duplicate_served_names(inventory)
+    for ct in inventory.containers.values():
+        findings += checks.ports_without_rule(ct) + checks.vllm_arg_disagreements(ct)
+        findings += checks.dependency_order(inventory, ct)
+    return findings
+
+
 def plan_inventory_fix(ctx: Context) -> Plan:
     """Static findings are defects of the Phoenix JSON itself: only a human edit fixes them."""
     try:
-        from phoenix_verify.checks import static_config
-    except ImportError as exc:
-        raise PlanFailure(f"cannot load the static checks: {exc}") from None
-    findings = static_config.all_findings(ctx.inventory)
+        inventory = ctx.inventory
+    except PlanFailure as exc:  # the JSON does not even load: that is a finding too
+        raise ManualStep(f"edit the Phoenix JSON to fix: {exc}") from None
+    findings = static_findings(inventory)
     if not findings:
-        return Plan(notes=[f"the inventory in {ctx.inventory.source_dir} has no static findings: nothing to do"])
-    lines = [f"{obj}: {message}" for obj, message in findings]
+        return Plan(notes=[f"the inventory in {inventory.source_dir} has no static findings: nothing to do"])
     raise ManualStep(
-        f"edit the Phoenix JSON in {ctx.inventory.source_dir} to fix {len(lines)} finding(s): " + " | ".join(lines)
+        f"edit the Phoenix JSON in {inventory.source_dir} to fix {len(findings)} finding(s): " + " | ".join(findings)
     )

@@ -94,18 +94,21 @@ class Collection:
     distance: str
 
 
-def declared_collections(ct: Any) -> list[Collection]:
-    """The qdrant CT's `qdrant_collections` field ([{name, vector_size, distance}]), kept in `extra` by the
-    inventory because Phoenix itself does not declare collections."""
+def declared_collections(ctx: Context, ct: Any) -> list[Collection]:
+    """The collections the qdrant CT must hold: its `qdrant_collections` field ([{name, vector_size, distance}],
+    kept in `extra`: Phoenix declares none) or, by default, one collection named `embeddings` sized to the
+    embedding model's declared dimension (`vllm_embedding_dim`)."""
     where = f"lxc_configs.{ct.ctid}.qdrant_collections"
     raw = ct.extra.get("qdrant_collections")
+    if raw is None:
+        raw = [{"name": "embeddings", "vector_size": embedding_dimension(ctx, where)}]
     if not isinstance(raw, list) or not raw:
-        raise PlanFailure(f"inventory: {where}: no collection declared for ct{ct.ctid}")
+        raise PlanFailure(f"inventory: {where}: expected a non-empty list of collections")
     collections = []
     for index, item in enumerate(raw):
-        name = item.get("name") if isinstance(item, dict) else None
-        size = item.get("vector_size") if isinstance(item, dict) else None
-        distance = item.get("distance", "Cosine") if isinstance(item, dict) else None
+        item = item if isinstance(item, dict) else {}
+        name, distance = item.get("name"), item.get("distance", "Cosine")
+        size = item["vector_size"] if "vector_size" in item else embedding_dimension(ctx, f"{where}[{index}]")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
             raise PlanFailure(f"inventory: {where}[{index}].name: {name!r} is not a collection name")
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 65536:
@@ -114,6 +117,18 @@ def declared_collections(ct: Any) -> list[Collection]:
             raise PlanFailure(f"inventory: {where}[{index}].distance: {distance!r} is not one of {QDRANT_DISTANCES}")
         collections.append(Collection(name, size, distance))
     return collections
+
+
+def embedding_dimension(ctx: Context, where: str) -> int:
+    """The declared dimension of the one embedding model (vllm_embedding_dim of the embedding vLLM CT)."""
+    dims = {
+        ct.vllm.embedding_dim
+        for ct in ctx.inventory.services()
+        if ct.vllm is not None and ct.vllm.model_type == "embedding" and ct.vllm.embedding_dim
+    }
+    if len(dims) != 1:
+        raise PlanFailure(f"inventory: {where}: no vector size declared and no single vllm_embedding_dim to use")
+    return dims.pop()
 
 
 def existing_vector_size(ctx: Context, ctid: int, name: str) -> int | None:
@@ -132,7 +147,7 @@ def existing_vector_size(ctx: Context, ctid: int, name: str) -> int | None:
 
 def plan_qdrant_collection(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
-    collections = declared_collections(ct)
+    collections = declared_collections(ctx, ct)
     require_running(ctx, ct)
     plan = Plan()
     for collection in collections:

@@ -63,7 +63,7 @@ class _ReportHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
-        props = dict(report.user_properties)
+        props = dict(getattr(report, "user_properties", ()))
         ctid = props.get("ctid")
         cells.insert(2, f'<td class="col-layer">{html.escape(str(props.get("layer") or ""))}</td>')
         cells.insert(3, f'<td class="col-ct">{html.escape(f"ct{ctid}" if ctid else "")}</td>')
@@ -104,7 +104,7 @@ def _fill_metadata(config: pytest.Config) -> None:
 
 
 def _record(report: pytest.TestReport) -> dict[str, Any]:
-    props = dict(report.user_properties)
+    props = dict(getattr(report, "user_properties", ()))
     evidence = ""
     if report.outcome != "passed" and report.longrepr is not None:
         crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)

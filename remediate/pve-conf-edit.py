@@ -35,9 +35,7 @@ def edit_current(lines: list[str], args: argparse.Namespace) -> list[str]:
     """Apply the requested edits: keys stay sorted before the raw lxc.* lines, as PVE writes them."""
     drop_exact = {line.strip() for line in args.drop_raw}
     kept = [
-        line
-        for line in lines
-        if line.strip() not in drop_exact and not any(line.startswith(p) for p in args.drop_raw_prefix)
+        line for line in lines if line.strip() not in drop_exact and not any(line.startswith(p) for p in args.drop_raw_prefix)
     ]
     comments = [line for line in kept if line.startswith("#")]
     raw = [line for line in kept if line.startswith("lxc.")]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from phoenix_verify.inventory import load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from phoenix_verify.inventory import Inventory, load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +46,7 @@ def healthy_conf(ct) -> list[str]:
         lines.append("features: nesting=1")
     mounts = [f"{m.host_path},mp={m.mount_path}" for m in ct.shared_mounts]
     mounts += [
-        f"{v.pool}:subvol-{ct.ctid}-disk-{i + 1},mp={v.mount_point},size={v.size_gb}G"
-        for i, v in enumerate(ct.dedicated_volumes)
+        f"{v.pool}:subvol-{ct.ctid}-disk-{i + 1},mp={v.mount_point},size={v.size_gb}G" for i, v in enumerate(ct.dedicated_volumes)
     ]
     lines += [f"mp{i}: {value}" for i, value in enumerate(mounts)]
     if ct.unprivileged and "docker" not in ct.features:
@@ -264,7 +264,9 @@ def test_net0_firewall_keeps_every_other_field(host: FakeHost) -> None:
     net = ct.network
     odd = f"net0: type=veth,tag=5,hwaddr={net.mac},ip={net.ip},gw={net.gateway},bridge={net.bridge},name={net.name},mtu=1400"
     host.edit_conf(ct.ctid, lambda lines: [odd if line.startswith("net0:") else line for line in lines])
-    want = f"name={net.name},bridge={net.bridge},firewall=1,gw={net.gateway},hwaddr={net.mac},ip={net.ip},mtu=1400,tag=5,type=veth"
+    want = (
+        f"name={net.name},bridge={net.bridge},firewall=1,gw={net.gateway},hwaddr={net.mac},ip={net.ip},mtu=1400,tag=5,type=veth"
+    )
     assert_fixes(host, "net0-firewall.sh", str(ct.ctid), expected=[["pct", "set", str(ct.ctid), "--net0", want]])
     assert f"net0: {want}\n" in host.conf(ct.ctid)
 
@@ -528,7 +530,7 @@ def test_gpu_passthrough_removes_stale_devices(host: FakeHost) -> None:
 
 def qdrant_probe(ctid: int) -> str:
     url = f"http://127.0.0.1:6333/collections/{QDRANT_COLLECTION['name']}"
-    return " ".join(["curl", "-sS", "--max-time", "10", "-X", "GET", url])
+    return f"curl -sS --max-time 10 -X GET {url}"
 
 
 def test_qdrant_collection_created_when_missing(host: FakeHost) -> None:
@@ -543,6 +545,17 @@ def test_qdrant_collection_created_when_missing(host: FakeHost) -> None:
     assert (dry.returncode, printed(dry), host.mutating_calls()) == (0, [create], []), dry.stderr
     applied = host.run("qdrant-collection.sh", str(ct.ctid), apply=True)
     assert applied.returncode == 0 and host.mutating_calls() == [create]
+
+
+def test_qdrant_collection_defaults_to_the_embedding_dimension(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    edit_lxc_json(host, lambda cts: cts[str(ct.ctid)].pop("qdrant_collections"))
+    dim = next(c.vllm.embedding_dim for c in host.inventory.services() if c.vllm and c.vllm.model_type == "embedding")
+    result = host.run("qdrant-collection.sh", str(ct.ctid))
+    assert result.returncode == 0, result.stderr
+    [create] = printed(result)
+    assert create[-1] == "http://127.0.0.1:6333/collections/embeddings"
+    assert json.loads(create[create.index("-d") + 1]) == {"vectors": {"size": dim, "distance": "Cosine"}}
 
 
 def test_qdrant_collection_existing(host: FakeHost) -> None:
@@ -562,16 +575,33 @@ def test_qdrant_collection_existing(host: FakeHost) -> None:
     assert host.mutating_calls() == []
 
 
-def test_inventory_fix_prints_findings_and_exits_3(host: FakeHost) -> None:
+def edit_lxc_json(host: FakeHost, change: Callable[[dict], None]) -> None:
     lxc = Path(host.env["PHOENIX_INVENTORY"]) / "phoenix_lxc_configs.json"
     data = json.loads(lxc.read_text())
-    vllm = next(entry for entry in data["lxc_configs"].values() if entry.get("vllm_model_type"))
-    vllm["dependencies"] = ["999"]  # a dependency on an unknown CTID is a static finding
+    change(data["lxc_configs"])
     lxc.write_text(json.dumps(data))
+
+
+def test_inventory_fix_prints_findings_and_exits_3(host: FakeHost) -> None:
+    ct = next(c for c in host.inventory.services() if c.firewall.enabled)
+    edit_lxc_json(host, lambda cts: cts[str(ct.ctid)].setdefault("ports", []).append("9999:9999"))
     result = host.run("inventory-fix.sh", apply=True)
     assert result.returncode == 3, result.stderr
-    assert "not automatic" in result.stderr and "999" in result.stderr
+    assert "not automatic" in result.stderr and f"ct{ct.ctid}: port 9999" in result.stderr
     assert host.mutating_calls() == []
+
+
+def test_inventory_fix_reports_a_config_that_does_not_load(host: FakeHost) -> None:
+    ct = next(iter(host.inventory.services()))
+    edit_lxc_json(host, lambda cts: cts[str(ct.ctid)].update(dependencies=["999"]))
+    result = host.run("inventory-fix.sh")
+    assert result.returncode == 3 and "999" in result.stderr, result.stderr
+
+
+def test_inventory_fix_on_the_clean_lab_inventory(host: FakeHost) -> None:
+    result = host.run("inventory-fix.sh")
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    assert "nothing to do" in result.stderr
 
 
 def test_unknown_ctid_exits_2_without_calls(host: FakeHost) -> None:

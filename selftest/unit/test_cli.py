@@ -1,0 +1,35 @@
+"""`phoenix-verify inventory`: table, JSON, and one-line errors with a non-zero exit."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from phoenix_verify.cli import main
+
+
+def test_json_lists_all_reference_containers(reference_dir: Path, capsys) -> None:
+    assert main(["inventory", "--config-dir", str(reference_dir), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["containers"]) == 15
+    assert doc["containers"]["950"]["features"] == ["base_setup", "nvidia", "vllm"]
+    assert len(doc["containers"]["953"]["shared_mounts"]) == 3
+    assert doc["containers"]["951"]["network"]["ip"] == "10.0.0.151/24"
+
+
+def test_table_has_a_row_per_container(lab_dir: Path, capsys) -> None:
+    assert main(["inventory", "--config-dir", str(lab_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "953   Nginx-VscodeRag" in out and "198.18.0.151/24" in out
+
+
+def test_malformed_config_is_one_line_exit_2(tmp_path: Path, lab_dir: Path) -> None:
+    for f in lab_dir.iterdir():
+        (tmp_path / f.name).write_text(f.read_text())
+    (tmp_path / "phoenix_lxc_configs.json").write_text('{"lxc_configs": {"95x": {}}}')
+    proc = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "inventory", "--config-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "phoenix-verify: phoenix_lxc_configs.json: lxc_configs.95x: '95x' is not a CTID (an integer 100..999999999)"
+    assert proc.stdout == ""

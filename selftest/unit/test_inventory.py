@@ -1,0 +1,90 @@
+"""The inventory resolves the real Phoenix config the way the orchestrator does."""
+from __future__ import annotations
+
+import json
+import shutil
+from ipaddress import IPv4Interface
+from pathlib import Path
+
+import pytest
+
+from phoenix_verify.inventory import InventoryError, load_inventory
+
+
+def test_reference_config_has_all_fifteen_containers(reference_dir: Path) -> None:
+    inv = load_inventory(reference_dir)
+    assert sorted(inv.containers) == [900, 901, 902, 903, 910, 920, 950, 951, 952, 953, 954, 955, 956, 957, 960]
+
+
+def test_effective_features_follow_clone_chains(reference_dir: Path) -> None:
+    inv = load_inventory(reference_dir)
+    assert inv.container(950).features == ("base_setup", "nvidia", "vllm")
+    assert inv.container(960).features == ("base_setup", "nvidia", "docker")
+    assert inv.container(950).own_features == ("vllm",)
+
+
+def test_gateway_gets_three_shared_mounts(reference_dir: Path) -> None:
+    ct = load_inventory(reference_dir).container(953)
+    assert {m.mount_path for m in ct.shared_mounts} == {"/etc/nginx/ssl", "/etc/nginx/sites-available", "/logs/nginx"}
+    assert all((m.owner_uid, m.owner_gid) == (100000, 100000) for m in ct.shared_mounts)
+
+
+def test_declared_facts_are_typed(reference_dir: Path) -> None:
+    inv = load_inventory(reference_dir)
+    ct = inv.container("951")
+    assert ct.network.ip == IPv4Interface("10.0.0.151/24")
+    assert ct.network.mac == "52:54:00:67:89:B1"
+    assert ct.vllm and ct.vllm.max_model_len == 1024 and ct.vllm.model_type == "embedding"
+    assert ct.firewall.enabled and ct.firewall.rules[0].dport == "8000"
+    assert ct.slug == "ct951-vllm-granite-embed-r2"
+    assert ct.gpus == (0,) and inv.container(920).gpus == (0, 1)
+    assert inv.container(952).dedicated_volumes[0].mount_point == "/qdrant/storage"
+    assert inv.host.policy_in == "DROP" and inv.host.admin_user == "phoenix_admin"
+
+
+def test_roles_are_derived(reference_dir: Path) -> None:
+    inv = load_inventory(reference_dir)
+    assert inv.gateway().ctid == 953
+    assert {c.ctid for c in inv.by_role("vllm")} == {950, 951}
+    assert inv.container(910).role == "portainer" and inv.container(952).role == "qdrant"
+    assert all(c.role == "template" for c in inv.containers.values() if c.is_template)
+
+
+def test_missing_optional_fields_take_orchestrator_defaults(tmp_path: Path, reference_dir: Path) -> None:
+    shutil.copytree(reference_dir, tmp_path / "cfg")
+    path = tmp_path / "cfg" / "phoenix_lxc_configs.json"
+    data = json.loads(path.read_text())
+    for key in ("unprivileged", "start_at_boot", "boot_order", "features", "gpu_assignment", "firewall"):
+        data["lxc_configs"]["953"].pop(key)
+    path.write_text(json.dumps(data))
+    ct = load_inventory(tmp_path / "cfg").container(953)
+    assert (ct.unprivileged, ct.start_at_boot, ct.boot_order, ct.gpus, ct.firewall.enabled) == (False, False, 0, (), False)
+    assert ct.features == ("base_setup",)  # inherited from 900 through clone_from_ctid
+
+
+def test_unknown_fields_are_kept_and_warned_once(tmp_path: Path, reference_dir: Path) -> None:
+    shutil.copytree(reference_dir, tmp_path / "cfg")
+    path = tmp_path / "cfg" / "phoenix_lxc_configs.json"
+    data = json.loads(path.read_text())
+    data["lxc_configs"]["951"]["lxc_options"] = ["lxc.mount.auto: sys:rw"]
+    data["lxc_configs"]["951"]["id_maps"] = [{"type": "u", "container": 0}]
+    path.write_text(json.dumps(data))
+    inv = load_inventory(tmp_path / "cfg")
+    assert inv.container(951).extra["lxc_options"] == ["lxc.mount.auto: sys:rw"]
+    assert sum("lxc_configs.951.lxc_options" in w for w in inv.warnings) == 1
+    assert sum("lxc_configs.951.id_maps" in w for w in inv.warnings) == 1
+
+
+def test_unknown_ctid_is_an_inventory_error(reference_dir: Path) -> None:
+    with pytest.raises(InventoryError, match="unknown CTID 999"):
+        load_inventory(reference_dir).container(999)
+
+
+def test_lab_inventory_uses_only_the_lab_range(lab_dir: Path) -> None:
+    inv = load_inventory(lab_dir)
+    assert {950, 951, 952, 953, 954, 910, 900, 920} <= set(inv.containers)
+    for ct in inv.containers.values():
+        assert str(ct.network.ip.ip).startswith("198.18."), ct.ctid
+    assert str(inv.host.address.ip).startswith("198.18.")
+    assert inv.container(950).vllm.served_model_name == "granite-3.3-8b-instruct"
+    assert inv.container(951).vllm.served_model_name == "ibm-granite/granite-embedding-english-r2"

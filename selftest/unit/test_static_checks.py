@@ -1,0 +1,52 @@
+"""Each static config check passes on the lab inventory and catches a planted defect."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+from phoenix_verify.checks import static_config
+from phoenix_verify.inventory import load_inventory
+
+
+def test_lab_inventory_is_clean(lab_dir: Path) -> None:
+    inv = load_inventory(lab_dir)
+    assert static_config.gpu_oversubscription(inv) == []
+    assert static_config.duplicate_served_names(inv) == []
+    for ct in inv.services():
+        assert static_config.ports_without_rule(ct) == []
+        assert static_config.vllm_arg_disagreements(ct) == []
+        assert static_config.dependency_order(inv, ct) == []
+
+
+def test_planted_defects_are_found(tmp_path: Path, lab_dir: Path) -> None:
+    shutil.copytree(lab_dir, tmp_path / "cfg")
+    path = tmp_path / "cfg" / "phoenix_lxc_configs.json"
+    data = json.loads(path.read_text())
+    cts = data["lxc_configs"]
+    cts["952"]["firewall"]["rules"].pop()                           # 6334 without a rule
+    cts["951"]["vllm_gpu_memory_utilization"] = 0.5                 # 0.6 + 0.5 > 1 on GPU 0, and disagrees with args
+    cts["951"]["vllm_served_model_name"] = "granite-3.3-8b-instruct"
+    cts["954"]["boot_order"] = 1                                     # same order as its dependency 953
+    path.write_text(json.dumps(data))
+    inv = load_inventory(tmp_path / "cfg")
+    assert static_config.ports_without_rule(inv.container(952)) == ["ct952: port 6334 is declared but no firewall rule accepts it"]
+    assert static_config.gpu_oversubscription(inv) == ["GPU 0: CTs 950, 951 request 1.10 of its memory"]
+    assert any("--gpu-memory-utilization 0.10 disagrees with vllm_gpu_memory_utilization = 0.5" in f
+               for f in static_config.vllm_arg_disagreements(inv.container(951)))
+    assert static_config.duplicate_served_names(inv) == ["served model name 'granite-3.3-8b-instruct' is used by CTs 950, 951"]
+    assert static_config.dependency_order(inv, inv.container(954)) == ["ct954: boot_order 1 but its dependency ct953 boots at 1"]
+
+
+def test_trust_remote_code_must_match_args(lab_dir: Path) -> None:
+    ct = load_inventory(lab_dir).container(950)
+    flipped = dataclasses.replace(ct, vllm=dataclasses.replace(ct.vllm, trust_remote_code=True))
+    assert static_config.vllm_arg_disagreements(flipped) == [
+        "ct950: vllm_trust_remote_code = True but vllm_args lacks --trust-remote-code"]
+
+
+def test_reference_schema_drift_is_reported(tmp_path: Path, reference_dir: Path) -> None:
+    # The real Phoenix schemas predate `volumes` and the misplaced shared_volumes.firewall: real findings.
+    findings = static_config.schema_findings(reference_dir, "phoenix_lxc_configs.json")
+    assert any("lxc_configs.952" in f and "volumes" in f for f in findings)
