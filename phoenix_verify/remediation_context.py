@@ -83,7 +83,12 @@ class Context:
 
     @property
     def pve_dir(self) -> Path:
-        return Path(self.environ.get("PHOENIX_PVE_DIR", "/etc/pve"))
+        """/etc/pve on Proxmox; the lab keeps it under $PHOENIX_LAB_HOME/pve (set inside `phoenix-lab run`)."""
+        if self.environ.get("PHOENIX_PVE_DIR"):
+            return Path(self.environ["PHOENIX_PVE_DIR"])
+        if self.environ.get("PHOENIX_LAB_HOME"):
+            return Path(self.environ["PHOENIX_LAB_HOME"]) / "pve"
+        return Path("/etc/pve")
 
     @property
     def etc_dir(self) -> Path:

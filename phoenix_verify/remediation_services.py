@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,14 @@ def plan_nginx_reload(ctx: Context, ctid: str) -> Plan:
     )
 
 
-def in_lab(ctx: Context) -> bool:
-    """The lab is here when `phoenix-lab` is on PATH and its state exists."""
-    home = Path(ctx.environ.get("PHOENIX_LAB_HOME", "/var/lib/phoenix-lab"))
-    return shutil.which("phoenix-lab", path=ctx.environ.get("PATH")) is not None and home.is_dir()
+def lab_cli(ctx: Context) -> str | None:
+    """`phoenix-lab` when the lab's state exists: from PATH, else the one installed next to this interpreter."""
+    if not Path(ctx.environ.get("PHOENIX_LAB_HOME", "/var/lib/phoenix-lab")).is_dir():
+        return None
+    if shutil.which("phoenix-lab", path=ctx.environ.get("PATH")):
+        return "phoenix-lab"
+    beside = Path(sys.executable).parent / "phoenix-lab"
+    return str(beside) if os.access(beside, os.X_OK) else None
 
 
 def plan_gateway_config(ctx: Context, ctid: str) -> Plan:
@@ -66,10 +71,11 @@ def plan_gateway_config(ctx: Context, ctid: str) -> Plan:
     orchestrator = Path(ctx.environ.get("PHOENIX_ORCHESTRATOR", ORCHESTRATOR))
     if os.access(orchestrator, os.X_OK):
         return Plan([(str(orchestrator), str(ct.ctid))], ["re-running the Phoenix state machine for the gateway CT"])
-    if in_lab(ctx):
-        if ctx.run("phoenix-lab", "gateway-config", "--help").returncode != 0:
+    lab = lab_cli(ctx)
+    if lab is not None:
+        if ctx.run(lab, "gateway-config", "--help").returncode != 0:
             raise ManualStep("this lab has no 'phoenix-lab gateway-config CTID' command to redeploy the gateway")
-        return Plan([("phoenix-lab", "gateway-config", str(ct.ctid))], ["re-rendering the lab's gateway config"])
+        return Plan([(lab, "gateway-config", str(ct.ctid))], ["re-rendering the lab's gateway config"])
     raise ManualStep(
         f"neither {orchestrator} nor the lab is here: redeploy the nginx config of ct{ct.ctid} by hand, "
         f"then run remediate/nginx-reload.sh {ct.ctid}"

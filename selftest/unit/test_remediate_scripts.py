@@ -419,6 +419,14 @@ def test_service_restart(host: FakeHost) -> None:
     assert host.mutating_calls() == [["pct", "exec", str(ct.ctid), "--", "systemctl", "restart", "qdrant.service"]]
 
 
+def test_a_failing_command_stops_with_exit_1(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    (host.state / "exec.json").write_text(json.dumps({"systemctl restart qdrant.service": [5, "", "boom\n"]}))
+    result = host.run("service-restart.sh", str(ct.ctid), "qdrant.service", apply=True)
+    assert result.returncode == 1
+    assert f"failed (exit 5): pct exec {ct.ctid} -- systemctl restart qdrant.service" in result.stderr
+
+
 def test_service_restart_needs_a_running_ct(host: FakeHost) -> None:
     ct = by_role(host.inventory, "qdrant")
     host.set_status(ct.ctid, "stopped")
@@ -551,6 +559,9 @@ def test_qdrant_collection_defaults_to_the_embedding_dimension(host: FakeHost) -
     ct = by_role(host.inventory, "qdrant")
     edit_lxc_json(host, lambda cts: cts[str(ct.ctid)].pop("qdrant_collections"))
     dim = next(c.vllm.embedding_dim for c in host.inventory.services() if c.vllm and c.vllm.model_type == "embedding")
+    probe = "curl -sS --max-time 10 -X GET http://127.0.0.1:6333/collections/embeddings"
+    missing = {"status": {"error": "Not found: Collection `embeddings` doesn't exist!"}, "time": 0.0}
+    (host.state / "exec.json").write_text(json.dumps({probe: [0, json.dumps(missing), ""]}))
     result = host.run("qdrant-collection.sh", str(ct.ctid))
     assert result.returncode == 0, result.stderr
     [create] = printed(result)

@@ -1,0 +1,184 @@
+"""The lab's Proxmox REST API on :8006 over HTTPS: token and ticket auth, PVE's envelopes and reason phrases.
+
+Error text travels in the HTTP reason phrase (proxmoxer reads `resp.reason`), bodies are `{"data": null}`
+(plus `message`, as PVE >= 8.3 sends), auth failures have an empty body, and responses >= 400 close the
+connection, as pve-http-server does.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import email.utils
+import hashlib
+import hmac
+import json
+import os
+import ssl
+import sys
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from phoenix_lab.api_routes import Api, ApiError
+from phoenix_lab.api_tokens import load_tokens
+from phoenix_lab.paths import LabPaths
+
+PREFIX = "/api2/json"
+AUTH_DELAY = float(os.environ.get("PHOENIX_LAB_AUTH_DELAY", "0"))  # PVE waits 3 s; the lab defaults to 0
+TICKET_KEY = os.urandom(32)
+
+
+def make_ticket(user: str) -> tuple[str, str]:
+    stamp = "%08X" % int(time.time())
+    sig = base64.b64encode(hmac.new(TICKET_KEY, f"PVE:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode()
+    csrf = f"{stamp}:" + base64.b64encode(hmac.new(TICKET_KEY, f"csrf:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode().rstrip("=")
+    return f"PVE:{user}:{stamp}::{sig}", csrf
+
+
+def check_ticket(ticket: str) -> str | None:
+    try:
+        _, user, stamp, _, sig = ticket.split(":", 4)
+    except ValueError:
+        return None
+    good = base64.b64encode(hmac.new(TICKET_KEY, f"PVE:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode()
+    return user if hmac.compare_digest(sig, good) and time.time() - int(stamp, 16) < 7200 else None
+
+
+class PveHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "pve-api-daemon/3.0"
+    sys_version = ""
+    api: Api
+    paths: LabPaths
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        sys.stderr.write("%s [%s] %s\n" % (self.address_string(), self.log_date_time_string(), fmt % args))
+
+    def _reply(self, status: int, reason: str, body: bytes | None, extra: dict[str, str] | None = None) -> None:
+        reason = reason.split("\n", 1)[0].strip() if "\r" not in reason else "Bad Request"
+        self.send_response(status, reason)
+        self.send_header("Cache-Control", "max-age=0")
+        self.send_header("Pragma", "no-cache")
+        self.send_header("Expires", email.utils.formatdate(usegmt=True))
+        if body is not None:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body or b"")))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        if status >= 400:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _params(self) -> dict[str, str]:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            raw = self.rfile.read(length).decode()
+            if (self.headers.get("Content-Type") or "").startswith("application/json"):
+                query.update({k: str(v) for k, v in json.loads(raw or "{}").items()})
+            else:
+                query.update(dict(urllib.parse.parse_qsl(raw)))
+        return query
+
+    def _auth(self) -> str | None:
+        header = self.headers.get("Authorization") or ""
+        cookie = self.headers.get("Cookie") or ""
+        if "PVEAPIToken" in header:
+            value = header.split("PVEAPIToken", 1)[1].lstrip("= ")
+            token_id, _, secret = value.rpartition("=")
+            known = load_tokens(self.paths).get(token_id)
+            if known and hmac.compare_digest(known, secret.strip()):
+                return token_id
+            raise ApiError(401, "Authentication failed!")
+        ticket = None
+        if "PVEAuthCookie=" in cookie:
+            ticket = urllib.parse.unquote(cookie.split("PVEAuthCookie=", 1)[1].split(";", 1)[0])
+        elif header.startswith("PVEAuthCookie="):
+            ticket = urllib.parse.unquote(header.split("=", 1)[1])
+        if ticket is None:
+            raise ApiError(401, "No ticket")
+        user = check_ticket(ticket)
+        if user is None:
+            raise ApiError(401, "Authentication failed!")
+        if self.command != "GET":
+            csrf = self.headers.get("CSRFPreventionToken") or ""
+            if not csrf or csrf.split(":")[0] != ticket.split(":")[2]:
+                raise ApiError(401, "Permission denied - invalid csrf token")
+        return user
+
+    def _handle(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if not url.path.startswith("/api2/"):
+            self._reply(501, "no such uri", b"")
+            return
+        if not url.path.startswith(PREFIX + "/") and url.path != PREFIX:
+            self._reply(501, "no such uri", b"")
+            return
+        path = url.path[len(PREFIX):]
+        try:
+            params = self._params()
+            if self.command == "POST" and path.rstrip("/") == "/access/ticket":
+                self._login(params)
+                return
+            try:
+                self._auth()
+            except ApiError as exc:
+                time.sleep(AUTH_DELAY)
+                self._reply(exc.status, exc.message, b"")
+                return
+            data = self.api.handle(self.command, path, params)
+            self._reply(200, "OK", json.dumps({"data": data}).encode())
+        except ApiError as exc:
+            body: dict[str, Any] = {"data": None, "message": exc.message.split("\n")[0] + "\n"}
+            if exc.errors:
+                body["errors"] = exc.errors
+            self._reply(exc.status, exc.message, json.dumps(body).encode())
+
+    def _login(self, params: dict[str, str]) -> None:
+        user, password = params.get("username", ""), params.get("password", "")
+        expected = (self.paths.secrets / "root-password").read_text().strip() if (self.paths.secrets / "root-password").exists() else None
+        if user != "root@pam" or expected is None or not hmac.compare_digest(password, expected):
+            time.sleep(AUTH_DELAY)
+            self._reply(401, "authentication failure", json.dumps({"data": None}).encode())
+            return
+        ticket, csrf = make_ticket(user)
+        self._reply(200, "OK", json.dumps({"data": {"username": user, "ticket": ticket, "CSRFPreventionToken": csrf,
+                                                     "cap": {"vms": {}, "storage": {}, "access": {}, "nodes": {}, "dc": {}, "sdn": {}, "mapping": {}}}}).encode())
+
+    do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+
+def build_server(paths: LabPaths, host: str, port: int, certfile: str, keyfile: str, api: Api | None = None) -> ThreadingHTTPServer:
+    handler = type("LabPveHandler", (PveHandler,), {"api": api or Api(paths), "paths": paths})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(certfile, keyfile)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="phoenix-lab api")
+    p.add_argument("--state", required=True)
+    p.add_argument("--listen", required=True)
+    p.add_argument("--cert", required=True)
+    p.add_argument("--key", required=True)
+    args = p.parse_args(argv)
+    host, _, port = args.listen.rpartition(":")
+    paths = LabPaths(Path(args.state), LabPaths.default().cache)
+    pw = paths.secrets / "root-password"
+    if not pw.exists():
+        pw.write_text(base64.b32encode(os.urandom(15)).decode() + "\n")
+        pw.chmod(0o600)
+    build_server(paths, host, int(port), args.cert, args.key).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""`phoenix-lab`: up | down | status [--json] | run -- CMD | shell | clone SRC DST | fault apply|clear|list."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from phoenix_lab import lifecycle, lxc_runtime
+from phoenix_lab.host import netns_exists
+from phoenix_lab.paths import NETNS, LabPaths
+from phoenix_lab.sh import LabError
+from phoenix_verify.inventory import InventoryError, load_inventory
+
+
+def _env(paths: LabPaths) -> dict[str, str]:
+    return dict(os.environ, PATH=f"{paths.bin}:{os.environ.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}",
+                PHOENIX_LAB_HOME=str(paths.home))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    paths = LabPaths.default()
+    if not netns_exists():
+        print("phoenix-lab: the lab is not running: run 'phoenix-lab up' (or 'make demo')", file=sys.stderr)
+        return 2
+    command = [c for c in args.command if c != "--"] or [os.environ.get("SHELL", "/bin/bash")]
+    os.execvpe("ip", ["ip", "netns", "exec", NETNS, *command], _env(paths))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    paths = LabPaths.default()
+    up = netns_exists() and paths.target.exists()
+    inv = load_inventory(lifecycle.inventory_dir())
+    gateway = inv.gateway()
+    facts = {
+        "up": up, "node": "pve", "api_url": f"https://{lifecycle.API_HOST}:8006", "ca_bundle": str(paths.pki / "ca.pem"),
+        "token_id": "root@pam!phoenix-verify", "token_secret_file": str(paths.secrets / "pve-token"),
+        "gateway": str(gateway.network.ip.ip) if gateway else None, "target": str(paths.target),
+        "containers": {str(ct.ctid): {"address": str(ct.network.ip.ip), "name": ct.name,
+                                      "status": lxc_runtime.state(ct.ctid) if up else "absent"}
+                       for ct in inv.containers.values()},
+    }
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        print(f"lab: {'up' if up else 'down'}  node {facts['node']}  API {facts['api_url']}  gateway {facts['gateway']}")
+        for ctid, ct in facts["containers"].items():
+            print(f"  ct{ctid:<6} {ct['address']:<15} {ct['status']:<8} {ct['name']}")
+    return 0 if up else 3
+
+
+def cmd_clone(args: argparse.Namespace) -> int:
+    from phoenix_lab import clone
+
+    clone.clone(int(args.src), int(args.dst), print)
+    return 0
+
+
+def cmd_fault(args: argparse.Namespace) -> int:
+    from phoenix_lab import faults
+
+    return faults.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phoenix-lab", description="an embedded Phoenix Hypervisor host")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="bring the lab up (idempotent)").set_defaults(func=lambda a: (lifecycle.up(), 0)[1])
+    sub.add_parser("down", help="remove everything the lab made").set_defaults(func=lambda a: (lifecycle.down(), 0)[1])
+    st = sub.add_parser("status", help="the lab's facts")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+    run = sub.add_parser("run", help="run a command on the lab's Proxmox host (its network namespace)")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("shell", help="a shell on the lab's Proxmox host").set_defaults(func=lambda a: cmd_run(argparse.Namespace(command=[])))
+    cl = sub.add_parser("clone", help="clone a template CT to a new CT declared in the inventory")
+    cl.add_argument("src")
+    cl.add_argument("dst")
+    cl.set_defaults(func=cmd_clone)
+    fault = sub.add_parser("fault", help="the fault catalogue")
+    fsub = fault.add_subparsers(dest="fault_command", required=True)
+    fsub.add_parser("list")
+    fa = fsub.add_parser("apply")
+    fa.add_argument("name")
+    fa.add_argument("--ct", type=int, default=None)
+    fc = fsub.add_parser("clear")
+    fc.add_argument("name", nargs="?")
+    fault.set_defaults(func=cmd_fault)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (LabError, InventoryError) as exc:
+        print(f"phoenix-lab: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""`phoenix-lab up` and `down`: idempotent bring-up with a progress line per step, and a teardown without trace."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from phoenix_lab import firewall, host, image, pki, provision
+from phoenix_lab.paths import API_PORT, HOST_ADDR, NETNS, NODE, REPO, TOKEN_ID, LabPaths
+from phoenix_lab.sh import LabError, run
+from phoenix_verify.inventory import Inventory, load_inventory
+
+LAB_INVENTORY = REPO / "fixtures" / "lab"
+API_HOST = HOST_ADDR.split("/")[0]
+WRAPPERS = {"pct": "phoenix_lab.pct", "pvesh": "phoenix_lab.pvesh", "pve-firewall": "phoenix_lab.firewall"}
+
+
+def inventory_dir() -> Path:
+    return Path(os.environ.get("PHOENIX_LAB_INVENTORY", str(LAB_INVENTORY)))
+
+
+def up(log: Callable[[str], None] = print) -> Inventory:
+    started = time.monotonic()
+    paths = LabPaths.default()
+    inv = load_inventory(inventory_dir())
+    image.ensure_base_image(paths, log)
+    for d in (paths.home, paths.run, paths.bin, paths.secrets):
+        d.mkdir(parents=True, exist_ok=True)
+    paths.pve.mkdir(parents=True, exist_ok=True)
+    for step in host.ensure_host(paths):
+        log(f"[lab] host: {step}")
+    _write_wrappers(paths)
+    pki.ensure_ca(paths.pki)
+    provision.provision(inv, paths, log)
+    provision.start_all(inv, log)
+    firewall.apply(paths)
+    log("[lab] firewall compiled into nftables (pve-firewall status: enabled/running)")
+    _start_api(paths, log)
+    _write_target(paths, inv)
+    provision.wait_ready(inv, log)
+    log(f"[lab] up in {time.monotonic() - started:.1f}s; target: {paths.target}")
+    return inv
+
+
+def _write_wrappers(paths: LabPaths) -> None:
+    python = sys.executable
+    for name, module in WRAPPERS.items():
+        path = paths.bin / name
+        path.write_text(f"#!/bin/sh\nPHOENIX_LAB_HOME={paths.home} exec {python} -m {module} \"$@\"\n")
+        path.chmod(0o755)
+
+
+def _start_api(paths: LabPaths, log: Callable[[str], None]) -> None:
+    from phoenix_lab import api_tokens
+
+    pidfile = paths.run / "api.pid"
+    if pidfile.exists() and _alive(int(pidfile.read_text())):
+        return
+    api_tokens.ensure_token(paths, TOKEN_ID)
+    crt, key = pki.issue(paths.pki, "pve-api", [NODE, API_HOST], out_dir=paths.pki / "issued")
+    logf = open(paths.run / "api.log", "ab")
+    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{NETNS}", sys.executable, "-m", "phoenix_lab.api_server",
+                             "--state", str(paths.home), "--listen", f"{API_HOST}:{API_PORT}", "--cert", str(crt), "--key", str(key)],
+                            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
+    pidfile.write_text(str(proc.pid))
+    for _ in range(50):
+        if run(["ss", "-tlnH", f"sport = :{API_PORT}"], netns=True, check=False).stdout.strip():
+            log(f"[lab] Proxmox API emulation on https://{API_HOST}:{API_PORT}")
+            return
+        time.sleep(0.1)
+    raise LabError(f"the API emulation did not start: see {paths.run / 'api.log'}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def _write_target(paths: LabPaths, inv: Inventory) -> None:
+    gateway = inv.gateway()
+    ca = paths.pki / "ca.pem"
+    paths.target.write_text(
+        "# written by `phoenix-lab up`: the suite's target when nothing else is configured\n"
+        f"[inventory]\nconfig_dir = \"{inventory_dir()}\"\n\n"
+        f"[proxmox]\nnode = \"{NODE}\"\napi_url = \"https://{API_HOST}:{API_PORT}\"\nca_bundle = \"{ca}\"\n"
+        f"token_id = \"{TOKEN_ID}\"\ntoken_secret_file = \"{paths.secrets / 'pve-token'}\"\n\n"
+        "[access]\npct = \"local\"\n\n"
+        f"[gateway]\naddress = \"{gateway.network.ip.ip if gateway else ''}\"\n"
+        "hostnames = [\"phoenix.local\", \"n8n.phoenix.local\", \"portainer.phoenix.local\"]\n"
+        f"ca_bundle = \"{ca}\"\n\n"
+        f"[lab]\nnetns = \"{NETNS}\"\n"
+    )
+
+
+def down(log: Callable[[str], None] = print) -> None:
+    paths = LabPaths.default()
+    pidfile = paths.run / "api.pid"
+    if pidfile.exists():
+        pid = int(pidfile.read_text())
+        if _alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            log("[lab] API emulation stopped")
+    try:
+        inv = load_inventory(inventory_dir())
+    except Exception:  # the state must go even when the inventory is broken
+        inv = None
+    if host.netns_exists():
+        for ct in provision.destroy_all(paths):
+            log(f"[lab] {ct} stopped and unmounted")
+    for step in host.teardown_host(paths):
+        log(f"[lab] host: removed {step}")
+    provision.remove_state(paths, inv)
+    for d in Path("/sys/fs/cgroup").glob("*/lxc.pivot"):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    log("[lab] down")

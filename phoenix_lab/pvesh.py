@@ -1,0 +1,44 @@
+"""The lab's `pvesh`: the API paths without HTTP, printing canonical JSON as pvesh does (proxmoxer `local` backend)."""
+from __future__ import annotations
+
+import json
+import sys
+
+from phoenix_lab.api_routes import Api, ApiError
+from phoenix_lab.paths import LabPaths
+
+VERBS = {"get": "GET", "set": "PUT", "create": "POST", "delete": "DELETE"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2 or args[0] not in VERBS:
+        print("USAGE: pvesh <get|set|create|delete> <api_path> [OPTIONS] [--output-format json]", file=sys.stderr)
+        return 255
+    verb, path, rest = VERBS[args[0]], args[1], args[2:]
+    params: dict[str, str] = {}
+    i = 0
+    while i < len(rest):
+        key = rest[i].lstrip("-")
+        value = rest[i + 1] if i + 1 < len(rest) else ""
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i -= 1
+        if key != "output-format":
+            params[key] = value
+        i += 2
+    try:
+        data = Api(LabPaths.default()).handle(verb, path, params)
+    except ApiError as exc:
+        print(f"{exc.status} {exc.message}", file=sys.stderr)
+        if exc.errors:
+            for key, msg in exc.errors.items():
+                print(f"{key}: {msg}", file=sys.stderr)
+        return 255
+    if data is not None:
+        print(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

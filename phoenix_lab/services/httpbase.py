@@ -1,0 +1,126 @@
+"""A tiny stdlib HTTP/1.1 base for the in-CT services: JSON in/out, SSE, a WebSocket handshake, TLS.
+
+The services run on the CT's own Debian python3 (plus a venv for model/engine deps), so they avoid web
+frameworks; what matters is that their wire behaviour matches the product they stand in for.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import ssl
+import struct
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "phoenix-lab"
+    routes: dict[tuple[str, str], str] = {}
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+    @property
+    def path_only(self) -> str:
+        return urlsplit(self.path).path
+
+    def body_json(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw or b"null")
+
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_text(self, status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def start_sse(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def sse(self, payload: Any) -> None:
+        data = payload if isinstance(payload, str) else json.dumps(payload)
+        self.wfile.write(f"data: {data}\n\n".encode())
+        self.wfile.flush()
+
+    def websocket_accept(self) -> bool:
+        """RFC 6455 handshake; then send one text frame and close (enough to prove the upgrade path works)."""
+        key = self.headers.get("Sec-WebSocket-Key")
+        if not key or "websocket" not in (self.headers.get("Upgrade") or "").lower():
+            return False
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        message = json.dumps({"type": "hello", "server": self.server_version}).encode()
+        self.wfile.write(struct.pack("!BB", 0x81, len(message)) + message)
+        self.wfile.write(struct.pack("!BB", 0x88, 0))
+        self.wfile.flush()
+        self.close_connection = True
+        return True
+
+    def dispatch(self) -> None:
+        name = self.route(self.command, self.path_only)
+        if name is None:
+            self.not_found()
+            return
+        getattr(self, name)()
+
+    def route(self, method: str, path: str) -> str | None:
+        return None
+
+    def not_found(self) -> None:
+        self.send_json(404, {"detail": "Not Found"})
+
+    def do_GET(self) -> None:
+        self.dispatch()
+
+    def do_POST(self) -> None:
+        self.dispatch()
+
+    def do_PUT(self) -> None:
+        self.dispatch()
+
+    def do_DELETE(self) -> None:
+        self.dispatch()
+
+    def do_HEAD(self) -> None:
+        self.dispatch()
+
+
+def serve(handler: type[Handler], host: str, port: int, certfile: str | None = None, keyfile: str | None = None) -> None:
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    if certfile:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(certfile, keyfile)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()

@@ -1,0 +1,56 @@
+"""A Portainer stand-in: HTTPS on 9443 with the portainer.phoenix.local certificate, API status and a WebSocket."""
+from __future__ import annotations
+
+import argparse
+import socket
+import threading
+
+from httpbase import Handler, serve  # type: ignore[import-not-found]
+
+UI = "<!DOCTYPE html><html><head><title>Portainer</title></head><body><div id=\"view\">Portainer</div></body></html>"
+
+
+class PortainerHandler(Handler):
+    server_version = "portainer"
+
+    def route(self, method: str, path: str) -> str | None:
+        if method == "GET" and path.startswith("/api/websocket/"):
+            return "websocket"
+        return {("GET", "/"): "ui", ("GET", "/api/status"): "status", ("GET", "/api/system/status"): "status"}.get((method, path))
+
+    def ui(self) -> None:
+        self.send_text(200, UI, "text/html; charset=utf-8")
+
+    def status(self) -> None:
+        self.send_json(200, {"Version": "2.21.0", "InstanceID": "phoenix-lab"})
+
+    def websocket(self) -> None:
+        if not self.websocket_accept():
+            self.send_json(400, {"message": "WebSocket upgrade required"})
+
+
+def agent(host: str, port: int) -> None:
+    """The agent port (9001) accepts TCP like the portainer agent would."""
+    with socket.socket() as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((host, port))
+        srv.listen(8)
+        while True:
+            conn, _ = srv.accept()
+            conn.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=9443)
+    p.add_argument("--agent-port", type=int, default=9001)
+    p.add_argument("--cert", default="/certs/portainer.phoenix.local.crt")
+    p.add_argument("--key", default="/certs/portainer.phoenix.local.key")
+    args = p.parse_args()
+    threading.Thread(target=agent, args=(args.host, args.agent_port), daemon=True).start()
+    serve(PortainerHandler, args.host, args.port, args.cert, args.key)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""vLLM entrypoints (lab stand-in)."""

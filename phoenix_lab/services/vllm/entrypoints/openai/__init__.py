@@ -1,0 +1,1 @@
+"""vLLM OpenAI-compatible entrypoints (lab stand-in)."""
