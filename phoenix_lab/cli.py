@@ -57,6 +57,13 @@ def cmd_clone(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app_script(args: argparse.Namespace) -> int:
+    from phoenix_lab import app_script
+
+    app_script.redeploy(int(args.ctid))
+    return 0
+
+
 def cmd_fault(args: argparse.Namespace) -> int:
     from phoenix_lab import faults
 
@@ -79,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("src")
     cl.add_argument("dst")
     cl.set_defaults(func=cmd_clone)
+    for name, text in (("app-script", "re-run a CT's application script (service files, units, restart)"),
+                       ("gateway-config", "re-render and reload the gateway's nginx config")):
+        app = sub.add_parser(name, help=text)
+        app.add_argument("ctid", type=int)
+        app.set_defaults(func=cmd_app_script)
     fault = sub.add_parser("fault", help="the fault catalogue")
     fsub = fault.add_subparsers(dest="fault_command", required=True)
     fsub.add_parser("list")

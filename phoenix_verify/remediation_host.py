@@ -35,6 +35,12 @@ def shared_volume(ctx: Context, name: str) -> tuple[Path, int, int]:
     return Path(volumes[name].host_path), 100000, 100000
 
 
+def file_mode_ok(mode: int, declared: int) -> bool:
+    """A file is fine when it is no more open than declared and as readable as declared: services create files
+    later with their own umask (nginx writes its logs 644 into the 664 nginx_logs volume)."""
+    return mode & ~declared == 0 and mode & 0o444 == declared & 0o444
+
+
 def plan_shared_volume_owner(ctx: Context, name: str) -> Plan:
     path, uid, gid = shared_volume(ctx, name)
     dir_mode, file_mode = (0o755, 0o644) if name in STRICT_MODE_VOLUMES else (0o775, 0o664)
@@ -55,7 +61,7 @@ def plan_shared_volume_owner(ctx: Context, name: str) -> Plan:
         if stat.S_ISDIR(info.st_mode):
             wrong_dir |= stat.S_IMODE(info.st_mode) != dir_mode
         elif stat.S_ISREG(info.st_mode):
-            wrong_file |= stat.S_IMODE(info.st_mode) != file_mode
+            wrong_file |= not file_mode_ok(stat.S_IMODE(info.st_mode), file_mode)
     commands: list[Command] = []
     if wrong_owner:
         commands.append(("chown", "-R", f"{uid}:{gid}", str(path)))

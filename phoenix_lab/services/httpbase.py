@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import ssl
 import struct
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,10 +23,9 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "phoenix-lab"
-    routes: dict[tuple[str, str], str] = {}
 
     def log_message(self, fmt: str, *args: Any) -> None:
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
     @property
     def path_only(self) -> str:
@@ -124,3 +125,17 @@ def serve(handler: type[Handler], host: str, port: int, certfile: str | None = N
         ctx.load_cert_chain(certfile, keyfile)
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
+
+
+def tcp_listener(host: str, port: int) -> None:
+    """A declared side port (qdrant gRPC, portainer agent) that accepts and closes, so port probes see it."""
+    def loop() -> None:
+        with socket.socket() as srv:
+            srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            srv.bind((host, port))
+            srv.listen(8)
+            while True:
+                conn, _ = srv.accept()
+                conn.close()
+
+    threading.Thread(target=loop, daemon=True).start()

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import socket
-import threading
 
-from httpbase import Handler, serve  # type: ignore[import-not-found]
+from httpbase import Handler, serve, tcp_listener  # type: ignore[import-not-found]
 
 UI = "<!DOCTYPE html><html><head><title>Portainer</title></head><body><div id=\"view\">Portainer</div></body></html>"
 
@@ -29,17 +27,6 @@ class PortainerHandler(Handler):
             self.send_json(400, {"message": "WebSocket upgrade required"})
 
 
-def agent(host: str, port: int) -> None:
-    """The agent port (9001) accepts TCP like the portainer agent would."""
-    with socket.socket() as srv:
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind((host, port))
-        srv.listen(8)
-        while True:
-            conn, _ = srv.accept()
-            conn.close()
-
-
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="0.0.0.0")
@@ -48,7 +35,7 @@ def main() -> None:
     p.add_argument("--cert", default="/certs/portainer.phoenix.local.crt")
     p.add_argument("--key", default="/certs/portainer.phoenix.local.key")
     args = p.parse_args()
-    threading.Thread(target=agent, args=(args.host, args.agent_port), daemon=True).start()
+    tcp_listener(args.host, args.agent_port)
     serve(PortainerHandler, args.host, args.port, args.cert, args.key)
 
 

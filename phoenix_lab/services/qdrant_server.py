@@ -9,7 +9,7 @@ import argparse
 import time
 from typing import Any
 
-from httpbase import Handler, serve  # type: ignore[import-not-found]
+from httpbase import Handler, serve, tcp_listener  # type: ignore[import-not-found]
 
 CLIENT: Any = None
 
@@ -100,7 +100,7 @@ class QdrantHandler(Handler):
         try:
             points = [models.PointStruct(id=p["id"], vector=p["vector"], payload=p.get("payload") or {}) for p in body["points"]]
             CLIENT.upsert(self.name, points=points)
-        except Exception as exc:  # qdrant answers any bad input with a 400 envelope
+        except Exception as exc:  # noqa: BLE001 - qdrant answers any bad input with a 400 envelope
             fail(self, 400, f"Bad request: {exc}", start)
             return
         ok(self, {"operation_id": 0, "status": "completed"}, start)
@@ -111,11 +111,21 @@ class QdrantHandler(Handler):
         vector = body.get("vector") or body.get("query")
         try:
             hits = CLIENT.query_points(self.name, query=vector, limit=int(body.get("limit", 10)), with_payload=True).points
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             fail(self, 400, f"Bad request: {exc}", start)
             return
         result = [{"id": h.id, "version": 0, "score": h.score, "payload": h.payload} for h in hits]
         ok(self, result if self.path_only.endswith("/search") else {"points": result}, start)
+
+
+def ensure_collection(spec: str) -> None:
+    """`name:size[:distance]` from the provisioning plan: created once, never resized."""
+    from qdrant_client import models  # type: ignore[import-not-found]
+
+    name, size, *rest = spec.split(":")
+    if not CLIENT.collection_exists(name):
+        distance = models.Distance(rest[0] if rest else "Cosine")
+        CLIENT.create_collection(name, vectors_config=models.VectorParams(size=int(size), distance=distance))
 
 
 def main() -> None:
@@ -125,24 +135,14 @@ def main() -> None:
     p.add_argument("--port", type=int, default=6333)
     p.add_argument("--grpc-port", type=int, default=6334)
     p.add_argument("--storage", default="/qdrant/storage")
+    p.add_argument("--collection", action="append", default=[], help="name:size[:distance] to create at start")
     args = p.parse_args()
     from qdrant_client import QdrantClient  # type: ignore[import-not-found]
 
     CLIENT = QdrantClient(path=args.storage)
-    import socket
-    import threading
-
-    def grpc_placeholder() -> None:
-        """The gRPC port is declared too: accept and close, so a port probe sees the listener."""
-        with socket.socket() as srv:
-            srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            srv.bind((args.host, args.grpc_port))
-            srv.listen(8)
-            while True:
-                conn, _ = srv.accept()
-                conn.close()
-
-    threading.Thread(target=grpc_placeholder, daemon=True).start()
+    for spec in args.collection:
+        ensure_collection(spec)
+    tcp_listener(args.host, args.grpc_port)
     serve(QdrantHandler, args.host, args.port)
 
 

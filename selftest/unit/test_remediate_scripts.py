@@ -363,6 +363,22 @@ def test_shared_volume_owner_other_volumes_get_775(host: FakeHost) -> None:
     assert printed(result)[-1] == ["chmod", "775", str(path)]
 
 
+def test_shared_volume_owner_accepts_files_services_create_later(host: FakeHost) -> None:
+    """nginx writes its logs 644 into the 664 nginx_logs volume: less open is fine, less readable or more open is not."""
+    name = next(n for n in host.inventory.shared_volumes if n not in ("ssl_certs", "nginx_sites"))
+    path = Path(host.inventory.shared_volumes[name].host_path)
+    assert host.run("shared-volume-owner.sh", name, apply=True).returncode == 0
+    log = path / "access.log"
+    log.write_text("GET /\n")
+    os.chown(log, 100000, 100000)
+    log.chmod(0o644)
+    assert host.run("shared-volume-owner.sh", name).stdout == ""
+    for mode in (0o666, 0o640):
+        log.chmod(mode)
+        find = ["find", str(path), "-type", "f", "!", "-perm", "664", "-exec", "chmod", "664", "{}", "+"]
+        assert printed(host.run("shared-volume-owner.sh", name)) == [find], oct(mode)
+
+
 def test_shared_volume_owner_unknown_volume(host: FakeHost) -> None:
     result = host.run("shared-volume-owner.sh", "no_such_volume", apply=True)
     assert result.returncode == 2 and "unknown shared volume" in result.stderr
