@@ -16,6 +16,30 @@ def netns_exists() -> bool:
     return Path("/run/netns", NETNS).exists()
 
 
+def ensure_admin_user(paths, user: str) -> list[str]:
+    """The hypervisor's admin user (hypervisor_feature_create_admin_user.sh): in group sudo; removed at down."""
+    if run(["id", user], check=False).returncode == 0:
+        return []
+    if run(["getent", "group", "sudo"], check=False).returncode != 0:
+        run(["groupadd", "--system", "sudo"])
+        (paths.run / "sudo-group-created").write_text("1\n")
+    run(["useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", user])
+    (paths.run / "admin-user-created").write_text(user + "\n")
+    return [f"admin user {user} (group sudo)"]
+
+
+def remove_admin_user(paths) -> list[str]:
+    marker = paths.run / "admin-user-created"
+    done = []
+    if marker.exists():
+        user = marker.read_text().strip()
+        run(["userdel", "--remove", user], check=False)
+        done.append(f"admin user {user}")
+    if (paths.run / "sudo-group-created").exists():
+        run(["groupdel", "sudo"], check=False)
+    return done
+
+
 def ensure_host(paths) -> list[str]:
     """Idempotent: netns, vmbr0 with the host address and the CT gateway, the unreachable safety route."""
     done = []
@@ -65,7 +89,7 @@ def _bind_etc_pve(paths) -> None:
 
 
 def teardown_host(paths) -> list[str]:
-    done = []
+    done = remove_admin_user(paths)
     link = Path("/etc/netns", NETNS, "pve")
     if link.exists() and run(["mountpoint", "-q", str(link)], check=False).returncode == 0:
         run(["umount", "-l", str(link)])

@@ -31,7 +31,7 @@ def up(log: Callable[[str], None] = print) -> Inventory:
     for d in (paths.home, paths.run, paths.bin, paths.secrets):
         d.mkdir(parents=True, exist_ok=True)
     paths.pve.mkdir(parents=True, exist_ok=True)
-    for step in host.ensure_host(paths):
+    for step in host.ensure_host(paths) + host.ensure_admin_user(paths, inv.host.admin_user):
         log(f"[lab] host: {step}")
     _write_wrappers(paths)
     pki.ensure_ca(paths.pki)
@@ -42,6 +42,7 @@ def up(log: Callable[[str], None] = print) -> Inventory:
     _start_api(paths, log)
     _write_target(paths, inv)
     provision.wait_ready(inv, log)
+    provision.ensure_collections(inv, log)
     log(f"[lab] up in {time.monotonic() - started:.1f}s; target: {paths.target}")
     return inv
 

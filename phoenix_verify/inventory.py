@@ -26,7 +26,7 @@ KNOWN_CT_FIELDS = frozenset(
     vllm_model vllm_quantization vllm_max_model_len vllm_gpu_memory_utilization vllm_tensor_parallel_size
     vllm_served_model_name vllm_model_type vllm_port vllm_trust_remote_code vllm_parameters vllm_args
     firewall dependencies start_at_boot boot_order boot_delay integration_tests run_integration_tests
-    template_snapshot_name pct_options volumes health_check""".split()
+    template_snapshot_name pct_options volumes health_check vllm_embedding_dim""".split()
 )
 KNOWN_LXC_TOP = frozenset({"$schema", "nvidia_driver_version", "nvidia_repo_url", "nvidia_runfile_url", "lxc_configs"})
 KNOWN_HYPERVISOR_TOP = frozenset(

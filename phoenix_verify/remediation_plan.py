@@ -37,6 +37,7 @@ PLANNERS: dict[str, Callable[..., Plan]] = {
     "vllm-restart": services.plan_vllm_restart,
     "nginx-reload": services.plan_nginx_reload,
     "gateway-config": services.plan_gateway_config,
+    "app-script": services.plan_app_script,
     "gateway-cert": services.plan_gateway_cert,
     "template-snapshot": lxc.plan_template_snapshot,
     "subid": host.plan_subid,

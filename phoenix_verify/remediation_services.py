@@ -68,18 +68,28 @@ def plan_gateway_config(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     if ct.role != "gateway":
         raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) is not the gateway container")
+    return _redeploy(ctx, ct, "gateway-config", f"then run remediate/nginx-reload.sh {ct.ctid}")
+
+
+def plan_app_script(ctx: Context, ctid: str) -> Plan:
+    """Re-run the CT's application script: regenerates its unit/config from the inventory and restarts it."""
+    ct = ctx.container(ctid)
+    if ct.is_template:
+        raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) is a template: it has no application to redeploy")
+    return _redeploy(ctx, ct, "app-script", f"then restart its service with remediate/service-restart.sh {ct.ctid} UNIT")
+
+
+def _redeploy(ctx: Context, ct: Any, lab_command: str, manual_tail: str) -> Plan:
+    """On Proxmox: the Phoenix state machine for this CT; in the lab: `phoenix-lab <lab_command> CTID`."""
     orchestrator = Path(ctx.environ.get("PHOENIX_ORCHESTRATOR", ORCHESTRATOR))
     if os.access(orchestrator, os.X_OK):
-        return Plan([(str(orchestrator), str(ct.ctid))], ["re-running the Phoenix state machine for the gateway CT"])
+        return Plan([(str(orchestrator), str(ct.ctid))], [f"re-running the Phoenix state machine for ct{ct.ctid}"])
     lab = lab_cli(ctx)
     if lab is not None:
-        if ctx.run(lab, "gateway-config", "--help").returncode != 0:
-            raise ManualStep("this lab has no 'phoenix-lab gateway-config CTID' command to redeploy the gateway")
-        return Plan([(lab, "gateway-config", str(ct.ctid))], ["re-rendering the lab's gateway config"])
-    raise ManualStep(
-        f"neither {orchestrator} nor the lab is here: redeploy the nginx config of ct{ct.ctid} by hand, "
-        f"then run remediate/nginx-reload.sh {ct.ctid}"
-    )
+        if ctx.run(lab, lab_command, "--help").returncode != 0:
+            raise ManualStep(f"this lab has no 'phoenix-lab {lab_command} CTID' command")
+        return Plan([(lab, lab_command, str(ct.ctid))], [f"re-running the lab's application script for ct{ct.ctid}"])
+    raise ManualStep(f"neither {orchestrator} nor the lab is here: redeploy the application of ct{ct.ctid} by hand, {manual_tail}")
 
 
 def plan_gateway_cert(ctx: Context) -> Plan:
