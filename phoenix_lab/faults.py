@@ -223,6 +223,25 @@ def _set_fw_option(ctx: Ctx, ctid: int | None, key: str, value: Any) -> str:
     return before
 
 
+def _drop_snapshot(ctx: Ctx) -> str:
+    """Keep the snapshot's disk layer aside so `clear` restores the template exactly (same snaptime, same layer)."""
+    name = ctx.ct.template_snapshot or "pre-configured"
+    before = _conf_text(ctx)
+    shutil.move(str(rootfs.layer_dir(ctx.ct.ctid, name).parent), str(ctx.paths.run / f"snapshot-{ctx.ct.ctid}-{name}"))
+    ctx.pct("delsnapshot", str(ctx.ct.ctid), name)
+    return before
+
+
+def _restore_snapshot(ctx: Ctx, before: str) -> None:
+    name = ctx.ct.template_snapshot or "pre-configured"
+    saved = ctx.paths.run / f"snapshot-{ctx.ct.ctid}-{name}"
+    target = rootfs.layer_dir(ctx.ct.ctid, name).parent
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(saved), str(target))
+    ctx.paths.ct_conf(ctx.ct.ctid).write_text(before)
+
+
 def _touch_engine_dead(ctx: Ctx) -> None:
     ctx.exec("touch", "/run/vllm-engine-dead")
 
@@ -287,9 +306,7 @@ CATALOGUE: list[Fault] = [
           lambda c: lxc_runtime.stop(c.ct.ctid, timeout=5),
           lambda c, s: (rootfs.mount(c.ct.ctid), lxc_runtime.start(c.ct.ctid), provision.wait_ready(c.inv, lambda _: None, 60))),
     Fault("template-snapshot-missing", "lxc", "the template lost its pre-configured snapshot", "template", "ct{ctid}",
-          "template-snapshot.sh {ctid}", "",
-          lambda c: (_conf_text(c), c.pct("delsnapshot", str(c.ct.ctid), c.ct.template_snapshot or "pre-configured"))[0],
-          lambda c, s: c.pct("snapshot", str(c.ct.ctid), c.ct.template_snapshot or "pre-configured", "--description", f"template {c.ct.name}")),
+          "template-snapshot.sh {ctid}", "", _drop_snapshot, _restore_snapshot),
     Fault("nginx-upstream-port", "gateway", "the gateway's upstream for the embeddings route points at a wrong port",
           "gateway", "gateway:/v1/embeddings", "gateway-config.sh {ctid}", "",
           lambda c: _edit_site(c, "vllm.conf", lambda t: re.sub(r"(upstream vllm_embeddings \{\n\s+server [\d.]+):\d+", r"\1:8001", t)),

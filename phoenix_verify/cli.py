@@ -5,7 +5,10 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMAND_MODULES = ("phoenix_verify.inventory_cli",)
+from phoenix_verify.inventory import InventoryError
+from phoenix_verify.target import TargetError
+
+SUBCOMMAND_MODULES = ("phoenix_verify.inventory_cli", "phoenix_verify.diagnosis_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except (InventoryError, TargetError) as exc:
+        print(f"phoenix-verify: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("phoenix-verify: interrupted", file=sys.stderr)
         return 130

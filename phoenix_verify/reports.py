@@ -25,6 +25,11 @@ def add_section(name: str, producer: Callable[[pytest.Config, list[dict[str, Any
     _sections[name] = producer
 
 
+def records() -> list[dict[str, Any]]:
+    """The run's test records so far (controller side)."""
+    return _records
+
+
 def report_dir(config: pytest.Config) -> Path:
     return Path(config.getoption("--report-dir") or REPO_ROOT / "reports")
 
@@ -98,18 +103,14 @@ def _fill_metadata(config: pytest.Config) -> None:
         return
     for key in list(meta):
         meta[key] = redact_obj(meta[key])
-    tgt = params.target.cache_info().currsize and params.target()
+    tgt = params.loaded_target()
     if tgt:
         meta.update(tgt.facts())
 
 
 def _record(report: pytest.TestReport) -> dict[str, Any]:
     props = dict(getattr(report, "user_properties", ()))
-    evidence = ""
-    if report.outcome != "passed" and report.longrepr is not None:
-        crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
-        text = crash if crash else (report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr))
-        evidence = redact("\n".join(str(text).strip().splitlines()[:12]))[:2000]
+    evidence = _evidence(report) if report.outcome != "passed" and report.longrepr is not None else ""
     return {
         "nodeid": report.nodeid,
         "outcome": "error" if report.when != "call" and report.failed else report.outcome,
@@ -121,6 +122,19 @@ def _record(report: pytest.TestReport) -> dict[str, Any]:
     }
 
 
+def _evidence(report: pytest.TestReport) -> str:
+    """The first lines of the failure itself: the crash message, else pytest's `E ` lines, else the text's head."""
+    crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+    if crash:
+        text = str(crash)
+    elif isinstance(report.longrepr, tuple):
+        text = str(report.longrepr[2])
+    else:
+        lines = str(report.longrepr).splitlines()
+        text = "\n".join(line[1:].strip() for line in lines if line.startswith("E ")) or "\n".join(lines)
+    return redact("\n".join(text.strip().splitlines()[:12]))[:2000]
+
+
 def write_json(config: pytest.Config, exitstatus: int) -> None:
     path = _STATE.get("json_path")
     if path is None:
@@ -130,7 +144,7 @@ def write_json(config: pytest.Config, exitstatus: int) -> None:
     summary: dict[str, int] = {}
     for rec in _records:
         summary[rec["outcome"]] = summary.get(rec["outcome"], 0) + 1
-    tgt = params.target() if params.target.cache_info().currsize else None
+    tgt = params.loaded_target()
     doc: dict[str, Any] = {
         "started": _STATE["started"],
         "duration": round(time.time() - _STATE["started"], 3),
