@@ -389,6 +389,7 @@ def clear(name: str | None = None) -> list[str]:
         fault = BY_NAME[n]
         ctx = _ctx(fault, state[n]["ctid"])
         fault.clear(ctx, state[n]["saved"])
+        provision.wait_ready(ctx.inv, lambda _: None, timeout=90)
         del state[n]
         _save_state(paths, state)
         cleared.append(n)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_lab import faults, lifecycle, lxc_runtime, service_plan
+from phoenix_lab import faults, lifecycle, lxc_runtime, provision, service_plan
 from phoenix_verify.inventory import load_inventory
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import run
@@ -52,6 +52,7 @@ def test_catalogue_is_complete(lab_cli) -> None:
 
 @pytest.mark.parametrize("name", [f.name for f in faults.CATALOGUE])
 def test_apply_and_clear_round_trip(name: str, lab_cli) -> None:
+    provision.wait_ready(load_inventory(lifecycle.inventory_dir()), lambda _: None, timeout=90)
     before = fingerprint()
     applied = lab_cli("fault", "apply", name)
     assert applied.returncode == 0, applied.stderr
