@@ -26,7 +26,7 @@ def _ports(spec: str) -> str:
     return parts[0] if len(parts) == 1 else "{ " + ", ".join(parts) + " }"
 
 
-def rule_to_nft(rule: FwRule) -> str | None:
+def rule_to_nft(rule: FwRule, stage_only: bool = False) -> str | None:
     """One PVE rule -> one nft rule (None for what the lab does not model, e.g. macros and groups)."""
     if not rule.enable or rule.macro or rule.type not in ("in", "out"):
         return None
@@ -41,7 +41,7 @@ def rule_to_nft(rule: FwRule) -> str | None:
         parts.append(f"th dport {_ports(rule.dport)}")
     if rule.sport:
         parts.append(f"th sport {_ports(rule.sport)}")
-    parts.append(_verdict(rule.action))
+    parts.append("return" if stage_only and rule.action.upper() == "ACCEPT" else _verdict(rule.action))
     return " ".join(parts)
 
 
@@ -49,7 +49,10 @@ def _verdict(action: str) -> str:
     return {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject with tcp reset"}.get(action.upper(), "drop")
 
 
-def _policy(action: str) -> list[str]:
+def _policy(action: str, stage_only: bool = False) -> list[str]:
+    """A CT's OUT stage that accepts only *returns*: the packet still has to pass the destination's IN stage."""
+    if stage_only and action == "ACCEPT":
+        return ["return"]
     if action == "REJECT":
         return ["meta l4proto tcp reject with tcp reset", "reject"]
     return [_verdict(action)]
@@ -63,6 +66,7 @@ def compile_ruleset(paths: LabPaths) -> tuple[bool, str]:
     if not enabled:
         return False, "\n".join(lines) + "\n"
     jumps_fwd: list[str] = []
+    jumps_out_stage: list[str] = []
     jumps_out: list[str] = []
     chains: list[str] = []
     for conf in sorted((paths.pve / "lxc").glob("*.conf")):
@@ -80,15 +84,17 @@ def compile_ruleset(paths: LabPaths) -> tuple[bool, str]:
             policy_in = str(fw.options.get("policy_in", "DROP")).upper()
             policy_out = str(fw.options.get("policy_out", "ACCEPT")).upper()
             ins = [r for r in (rule_to_nft(x) for x in fw.rules if x.type == "in") if r]
-            outs = [r for r in (rule_to_nft(x) for x in fw.rules if x.type == "out") if r]
+            outs = [r for r in (rule_to_nft(x, stage_only=True) for x in fw.rules if x.type == "out") if r]
             chains.append(f"  chain {name}-in {{\n" + "".join(f"    {r}\n" for r in ins + _policy(policy_in)) + "  }")
-            chains.append(f"  chain {name}-out {{\n" + "".join(f"    {r}\n" for r in outs + _policy(policy_out)) + "  }")
-            jumps_fwd += [f"    ip daddr {addr} jump {name}-in", f"    ip saddr {addr} jump {name}-out"]
+            chains.append(f"  chain {name}-out {{\n" + "".join(f"    {r}\n" for r in outs + _policy(policy_out, True)) + "  }")
+            jumps_out_stage.append(f"    ip saddr {addr} jump {name}-out")
+            jumps_fwd.append(f"    ip daddr {addr} jump {name}-in")
             jumps_out.append(f"    ip daddr {addr} jump {name}-in")
     body = [f"table inet {TABLE} {{"] + chains + [
         "  chain forward {",
         "    type filter hook forward priority 0; policy accept;",
         "    ct state established,related accept",
+        *jumps_out_stage,
         *jumps_fwd,
         "  }",
         "  chain output {",

@@ -15,13 +15,15 @@ from typing import Any, Iterable
 
 from phoenix_verify.inventory import Inventory
 
-RUNGS = ("host", "ct-config", "ct-running", "service", "path", "gateway-route", "client")
-RUNG_WORDS = {
-    "ct-running": ("running", "status_matches", "is_started", "exists"),
-    "service": ("listening", "process", "service", "health", "models", "served", "chat", "stream", "embedding",
-                "error", "version_shape", "unit", "port_is_open"),
-    "path": ("reach", "matrix", "connect", "refused", "dropped", "exposed"),
-}
+RUNGS = ("host", "ct-config", "ct-running", "deps", "service", "path", "gateway-route", "client")
+# Ordered: the first rule whose words appear in the test name places the test (names are sentences).
+RUNG_RULES = (
+    ("ct-running", ("status_matches", "exists_and", "is_started", "ct_is_running")),
+    ("deps", ("dependencies_running",)),
+    ("service", ("listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
+                 "error", "usage", "semantic", "norm", "dimension", "vllm_args", "port_is_open")),
+    ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
+)
 MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
 
 
@@ -76,11 +78,8 @@ def place(failure: Failure, inv: Inventory) -> Failure:
         return failure
     if failure.layer == "vllm" and ("gateway" in name or "through" in name):
         failure.rung = "gateway-route"
-    elif failure.layer == "firewall" and any(w in name for w in RUNG_WORDS["path"]):
-        failure.rung = "path"
     else:
-        failure.rung = next((rung for rung, words in RUNG_WORDS.items() if rung != "path" and any(w in name for w in words)),
-                            "ct-config")
+        failure.rung = next((rung for rung, words in RUNG_RULES if any(w in name for w in words)), "ct-config")
         if failure.layer == "vllm" and failure.rung == "ct-config":
             failure.rung = "service"
     failure.obj = f"ct{ctid}" if ctid else failure.layer
@@ -138,6 +137,13 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
             if explained:
                 root.consequences.append(_consequence(other, f.obj, root.summary))
                 consumed.add(id(other))
+    # 2a. "dependency not running" is explained by the dependency's own failure when it has one
+    down = [f for f in failures if f.rung == "ct-running"]
+    for f in failures:
+        if f.rung == "deps" and id(f) not in consumed and down:
+            root = roots.setdefault(down[0].obj, _root(down[0]))
+            root.consequences.append(_consequence(f, down[0].obj, root.summary))
+            consumed.add(id(f))
     # 2. per service: the lowest failing rung is the root cause
     lowest: dict[int | None, Failure] = {}
     for ctid, items in by_service.items():
