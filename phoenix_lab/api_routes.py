@@ -11,12 +11,27 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from phoenix_lab import lxc_runtime
+from phoenix_lab.api_auth import ROOT, Permissions
 from phoenix_lab.paths import NODE, LabPaths
-from phoenix_verify.pve_formats import FwRule, MountPoint, parse_ct_config, parse_firewall_file, parse_property_string, write_firewall_file
+from phoenix_verify.pve_formats import (
+    FW_INT_OPTIONS,
+    FirewallFile,
+    FwRule,
+    MountPoint,
+    parse_ct_config,
+    parse_firewall_file,
+    parse_fw_option,
+    parse_property_string,
+    rules_as_api,
+    write_firewall_file,
+)
 
 EMPTY_DIGEST = hashlib.sha1(b"").hexdigest()
 VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
@@ -44,8 +59,13 @@ def _node(value: str) -> None:
 
 class Api:
     def __init__(self, paths: LabPaths, state: Callable[[int], str] = lxc_runtime.state,
-                 pid: Callable[[int], int | None] = lxc_runtime.init_pid) -> None:
+                 pid: Callable[[int], int | None] = lxc_runtime.init_pid,
+                 recompile: Callable[[LabPaths], Any] | None = None) -> None:
+        """`state`/`pid` probe the CT runtime and `recompile` loads the firewall after a .fw write (the lab's nft
+        compiler by default); unit tests inject fakes so they need neither LXC nor nftables."""
         self.paths, self.state, self.pid = paths, state, pid
+        self.recompile = recompile if recompile is not None else _apply_firewall
+        self._write_lock = threading.Lock()  # PVE serialises writers with cfs locks; concurrent PUTs must not interleave
 
     # ------------------------------------------------------------------ helpers
     def _conf(self, vmid: int):
@@ -70,7 +90,7 @@ class Api:
         maxdisk = int(float(size[:-1]) * 1024 ** {"K": 1, "M": 2, "G": 3, "T": 4}.get(size[-1], 3)) if size[-1].isalpha() else int(size)
         data: dict[str, Any] = {
             "vmid": vmid, "type": "lxc", "name": re.sub(r"\s", "", str(cur.get("hostname", f"CT{vmid}"))), "status": status,
-            "cpus": int(cur.get("cores", os.cpu_count() or 1)), "cpu": 0, "maxmem": int(cur.get("memory", 512)) * 1024 * 1024,
+            "cpus": _cpus(cur), "cpu": 0, "maxmem": int(cur.get("memory", 512)) * 1024 * 1024,
             "mem": 0, "maxswap": int(cur.get("swap", 512)) * 1024 * 1024, "swap": 0, "maxdisk": maxdisk, "disk": 0,
             "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0, "uptime": 0,
         }
@@ -87,7 +107,8 @@ class Api:
         return data
 
     # ------------------------------------------------------------------ dispatch
-    def handle(self, method: str, path: str, params: dict[str, str]) -> Any:
+    def handle(self, method: str, path: str, params: dict[str, str], identity: str = ROOT) -> Any:
+        """Dispatch one call made by `identity` (`user@realm` or `user@realm!token`); raises ApiError."""
         parts = [p for p in path.strip("/").split("/") if p]
         routes: list[tuple[str, str, Callable[..., Any]]] = [
             ("GET", r"version", self.version),
@@ -98,6 +119,7 @@ class Api:
             ("GET", r"nodes/([^/]+)/lxc/([^/]+)/config", self.lxc_config),
             ("PUT", r"nodes/([^/]+)/lxc/([^/]+)/config", self.lxc_config_set),
             ("GET", r"nodes/([^/]+)/lxc/([^/]+)/snapshot", self.lxc_snapshots),
+            ("POST", r"nodes/([^/]+)/lxc/([^/]+)/snapshot", self.lxc_snapshot_create),
             ("GET", r"nodes/([^/]+)/lxc/([^/]+)/firewall/options", self.ct_fw_options),
             ("PUT", r"nodes/([^/]+)/lxc/([^/]+)/firewall/options", self.ct_fw_options_set),
             ("GET", r"nodes/([^/]+)/lxc/([^/]+)/firewall/rules", self.ct_fw_rules),
@@ -114,7 +136,15 @@ class Api:
         for verb, pattern, func in routes:
             match = re.fullmatch(pattern, "/".join(parts))
             if match and verb == method:
-                return func(*match.groups(), **({"params": params} if "params" in func.__code__.co_varnames else {}))
+                perms = Permissions.load(self.paths.pve / "user.cfg")
+                required = _required_privilege(method, parts, params)
+                if required and not perms.allowed(identity, *required):
+                    raise ApiError(403, f"Permission check failed ({required[0]}, {required[1]})")
+                kwargs = {"params": params} if "params" in func.__code__.co_varnames else {}
+                if method == "GET":
+                    return _visible(func(*match.groups(), **kwargs), parts, perms, identity)
+                with self._write_lock:
+                    return func(*match.groups(), **kwargs)
         raise ApiError(501, f"Method '{method} /{path.strip('/')}' not implemented")
 
     # ------------------------------------------------------------------ endpoints
@@ -155,7 +185,7 @@ class Api:
             data = cfg.snapshots[snap].as_api()
             data["digest"] = cfg.digest
             return data
-        return cfg.as_api()
+        return cfg.as_api(current=params.get("current") in ("1", "true", "on", "yes"))
 
     def lxc_config_set(self, node: str, vmid: str, params: dict[str, str]) -> Any:
         _node(node)
@@ -180,16 +210,26 @@ class Api:
             current["parent"] = cfg.current["parent"]
         return out + [current]
 
+    def lxc_snapshot_create(self, node: str, vmid: str, params: dict[str, str]) -> Any:
+        """POST .../snapshot: done by the lab's `pct snapshot` in the foreground; returns the task's UPID."""
+        _node(node)
+        ctid = _vmid(vmid)
+        name = params.get("snapname")
+        if not name:
+            raise ApiError(400, "Parameter verification failed.", {"snapname": "property is missing and it is not optional"})
+        self._conf(ctid)
+        extra = ["--description", params["description"]] if params.get("description") else []
+        self._pct(["snapshot", str(ctid), name, *extra])
+        now = int(time.time())
+        return f"UPID:{NODE}:{os.getpid():08X}:{0:08X}:{now:08X}:vzsnapshot:{ctid}:root@pam:"
+
     def _options(self, fw) -> Any:
         if fw is None:
             return {"digest": EMPTY_DIGEST}
         return {**fw.options, "digest": fw.options_digest()}
 
     def _rules(self, fw) -> Any:
-        if fw is None:
-            return []
-        digest = hashlib.sha1(write_firewall_file(fw).encode()).hexdigest()
-        return [rule.as_api(i, digest) for i, rule in enumerate(fw.rules)]
+        return [] if fw is None else rules_as_api(fw.rules)
 
     def ct_fw_options(self, node: str, vmid: str) -> Any:
         _node(node)
@@ -210,10 +250,12 @@ class Api:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = write_firewall_file(fw)
         if text:
-            path.write_text(text)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
         elif path.exists():
             path.unlink()
-        self._recompile()
+        self.recompile(self.paths)
 
     def ct_fw_options_set(self, node: str, vmid: str, params: dict[str, str]) -> Any:
         _node(node)
@@ -223,32 +265,35 @@ class Api:
         return self._set_options(None, params)
 
     def _set_options(self, vmid: int | None, params: dict[str, str]) -> Any:
-        from phoenix_verify.pve_formats import FirewallFile, parse_fw_option
-
         fw = self._fw(vmid) or FirewallFile()
-        for key in [k for k in params.get("delete", "").split(",") if k]:
+        _assert_unmodified(params, fw.options_digest())
+        updates = {key: _option_value(key, value) for key, value in params.items() if key not in ("delete", "digest")}
+        for key in [k.strip() for k in params.get("delete", "").split(",") if k.strip()]:
             fw.options.pop(key, None)
-        for key, value in params.items():
-            if key not in ("delete", "digest"):
-                if key in ("enable",) and value not in ("0", "1"):
-                    raise ApiError(400, "Parameter verification failed.", {key: f"type check ('boolean') failed - got '{value}'"})
-                fw.options[key] = parse_fw_option(key, value)
+        fw.options.update(updates)
         self._save_fw(vmid, fw)
         return None
 
     def ct_fw_rule_create(self, node: str, vmid: str, params: dict[str, str]) -> Any:
-        from phoenix_verify.pve_formats import FirewallFile
-
         _node(node)
         ctid = _vmid(vmid)
-        if params.get("type") not in ("in", "out", "group") or not params.get("action"):
-            raise ApiError(400, "Parameter verification failed.", {"type": "property is missing and it is not optional"})
+        missing = {k: "property is missing and it is not optional" for k in ("type", "action") if not params.get(k)}
+        if missing:
+            raise ApiError(400, "Parameter verification failed.", missing)
+        rtype = params["type"].lower()
+        if rtype not in ("in", "out", "group"):
+            raise ApiError(400, "Parameter verification failed.",
+                           {"type": f"value '{params['type']}' does not have a value in the enumeration 'in, out, group'"})
         fw = self._fw(ctid) or FirewallFile()
-        rule = FwRule(type=params["type"], action=params["action"].upper(), enable=params.get("enable", "1") != "0",
+        if fw.rules:
+            _assert_unmodified(params, rules_as_api(fw.rules)[0]["digest"])
+        action = params["action"] if rtype == "group" else params["action"].upper()
+        rule = FwRule(type=rtype, action=action, macro=params.get("macro") or None,
+                      enable=_option_value("enable", params.get("enable", "1")) == 1,
                       iface=params.get("iface"), source=params.get("source"), dest=params.get("dest"),
                       proto=params.get("proto"), dport=params.get("dport"), sport=params.get("sport"),
-                      log=params.get("log"), comment=params.get("comment"))
-        pos = int(params.get("pos", 0))
+                      log=params.get("log"), icmp_type=params.get("icmp-type"), comment=params.get("comment"))
+        pos = int(params["pos"]) if params.get("pos", "").isdigit() else 0
         fw.rules.insert(min(pos, len(fw.rules)), rule)
         self._save_fw(ctid, fw)
         return None
@@ -313,31 +358,116 @@ class Api:
 
     # ------------------------------------------------------------------ mutations through the lab's pct / firewall
     def _pct(self, args: list[str]) -> None:
+        """Run the lab's `pct`; its `NNN message` + `key: error` stderr becomes the API error (500 otherwise)."""
         proc = subprocess.run([sys.executable, "-m", "phoenix_lab.pct", *args], capture_output=True, text=True, timeout=120,
-                              env=dict(os.environ, PHOENIX_LAB_HOME=str(self.paths.home)))
+                              env=dict(os.environ, PHOENIX_LAB_HOME=str(self.paths.home)), check=False)
         if proc.returncode != 0:
-            raise ApiError(500, (proc.stderr.strip().splitlines() or ["pct failed"])[-1])
+            raise _pct_error(proc.stderr)
 
-    def _recompile(self) -> None:
-        if self.state is lxc_runtime.state:
-            from phoenix_lab import firewall
 
-            firewall.apply(self.paths)
+
+def _config_privilege(params: dict[str, str]) -> str:
+    """PUT .../config: the VM.Config.* privilege of the first key set (PVE checks one per key)."""
+    families = ((r"net\d+", "VM.Config.Network"), (r"mp\d+|rootfs", "VM.Config.Disk"), (r"memory|swap", "VM.Config.Memory"),
+                (r"cores|cpulimit|cpuunits", "VM.Config.CPU"))
+    for key in (k for k in params if k not in ("digest", "delete")):
+        for pattern, priv in families:
+            if re.fullmatch(pattern, key):
+                return priv
+    return "VM.Config.Options"
+
+
+def _required_privilege(method: str, parts: list[str], params: dict[str, str]) -> tuple[str, str] | None:
+    """(ACL path, privilege) a call needs; None for calls any user may make or whose lists are filtered instead."""
+    if len(parts) >= 4 and parts[0] == "nodes" and parts[2] == "lxc":
+        acl = f"/vms/{_vmid(parts[3])}"
+        if method == "GET":
+            return acl, "VM.Audit"
+        if parts[4:5] == ["snapshot"]:
+            return acl, "VM.Snapshot"
+        return acl, _config_privilege(params) if parts[4:5] == ["config"] else "VM.Config.Network"
+    if parts[:2] == ["cluster", "firewall"]:
+        return "/", "Sys.Audit" if method == "GET" else "Sys.Modify"
+    if len(parts) >= 3 and parts[0] == "nodes" and parts[2] == "firewall":
+        return f"/nodes/{parts[1]}", "Sys.Audit" if method == "GET" else "Sys.Modify"
+    return None
+
+
+def _visible(data: Any, parts: list[str], perms: Permissions, identity: str) -> Any:
+    """List endpoints silently drop what the caller may not see (PVE filters, it does not 403)."""
+    def audit(entry: dict[str, Any]) -> bool:
+        if entry.get("type") in ("lxc", "qemu") or ("vmid" in entry and "type" not in entry):
+            return perms.allowed(identity, f"/vms/{entry['vmid']}", "VM.Audit")
+        if "storage" in entry:
+            return any(perms.allowed(identity, f"/storage/{entry['storage']}", p) for p in ("Datastore.Audit", "Datastore.AllocateSpace"))
+        if entry.get("type") == "node":
+            return perms.allowed(identity, f"/nodes/{entry['node']}", "Sys.Audit")
+        return True
+
+    if parts == ["nodes"]:
+        return [e if audit(e) else {k: e[k] for k in ("id", "type", "node", "status")} for e in data]
+    listing = (len(parts) == 3 and parts[0] == "nodes" and parts[2] in ("lxc", "storage")) or parts == ["cluster", "resources"]
+    return [e for e in data if audit(e)] if listing else data
+
+
+def _option_value(key: str, value: str) -> Any:
+    """API parameter checks for firewall options: booleans as 0/1 (PVE accepts yes/no/on/off/true/false), policy enum."""
+    if key in FW_INT_OPTIONS:
+        word = value.strip().lower()
+        if word in ("1", "yes", "on", "true"):
+            return 1
+        if word in ("0", "no", "off", "false"):
+            return 0
+        raise ApiError(400, "Parameter verification failed.", {key: f"type check ('boolean') failed - got '{value}'"})
+    if key.startswith("policy_") and value.upper() not in ("ACCEPT", "REJECT", "DROP"):
+        raise ApiError(400, "Parameter verification failed.",
+                       {key: f"value '{value}' does not have a value in the enumeration 'ACCEPT, REJECT, DROP'"})
+    return parse_fw_option(key, value)
+
+
+def _assert_unmodified(params: dict[str, str], digest: str) -> None:
+    """PVE::Tools::assert_if_modified: a stale `digest` parameter refuses the write."""
+    if params.get("digest") and params["digest"] != digest:
+        raise ApiError(500, "detected modified configuration - file changed by other user? Try again.")
+
+
+def _pct_error(stderr: str) -> ApiError:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()] or ["pct failed"]
+    coded = re.match(r"^(\d{3}) (.+)$", lines[0])
+    if not coded:
+        return ApiError(500, lines[0])
+    errors = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return ApiError(int(coded.group(1)), coded.group(2), errors or None)
+
+
+def _apply_firewall(paths: LabPaths) -> None:
+    from phoenix_lab import firewall
+
+    firewall.apply(paths)
+
+
+def _cpus(conf: dict[str, Any]) -> int | float:
+    """vmstatus `cpus`: cores, else cpulimit, else the host's CPU count."""
+    if conf.get("cores"):
+        return int(conf["cores"])
+    if conf.get("cpulimit") and float(conf["cpulimit"]) > 0:
+        return float(conf["cpulimit"])
+    return os.cpu_count() or 1
 
 
 def _uptime(pid: int | None) -> int:
     if not pid:
         return 0
     try:
-        start_ticks = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
-        return int(float(open("/proc/uptime").read().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK"))
+        start_ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        return int(float(Path("/proc/uptime").read_text().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK"))
     except (OSError, IndexError, ValueError):
         return 0
 
 
 def _meminfo() -> int:
     try:
-        return int(open("/proc/meminfo").read().split()[1]) * 1024
+        return int(Path("/proc/meminfo").read_text().split()[1]) * 1024
     except (OSError, IndexError, ValueError):
         return 0
 

@@ -30,11 +30,20 @@ AUTH_DELAY = float(os.environ.get("PHOENIX_LAB_AUTH_DELAY", "0"))  # PVE waits 3
 TICKET_KEY = os.urandom(32)
 
 
+def _csrf_token(user: str, stamp: str) -> str:
+    return f"{stamp}:" + base64.b64encode(hmac.new(TICKET_KEY, f"csrf:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode().rstrip("=")
+
+
 def make_ticket(user: str) -> tuple[str, str]:
-    stamp = "%08X" % int(time.time())
+    """`PVE:<user>:<%08X time>::<sig>` and its CSRFPreventionToken `<%08X time>:<sig>` (PVE::Ticket layout)."""
+    stamp = f"{int(time.time()):08X}"
     sig = base64.b64encode(hmac.new(TICKET_KEY, f"PVE:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode()
-    csrf = f"{stamp}:" + base64.b64encode(hmac.new(TICKET_KEY, f"csrf:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode().rstrip("=")
-    return f"PVE:{user}:{stamp}::{sig}", csrf
+    return f"PVE:{user}:{stamp}::{sig}", _csrf_token(user, stamp)
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison that also survives non-ASCII input (header values arrive as latin-1)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
 
 
 def check_ticket(ticket: str) -> str | None:
@@ -43,7 +52,11 @@ def check_ticket(ticket: str) -> str | None:
     except ValueError:
         return None
     good = base64.b64encode(hmac.new(TICKET_KEY, f"PVE:{user}:{stamp}".encode(), hashlib.sha256).digest()).decode()
-    return user if hmac.compare_digest(sig, good) and time.time() - int(stamp, 16) < 7200 else None
+    try:
+        fresh = time.time() - int(stamp, 16) < 7200
+    except ValueError:
+        return None
+    return user if fresh and _same(sig, good) else None
 
 
 class PveHandler(BaseHTTPRequestHandler):
@@ -52,12 +65,17 @@ class PveHandler(BaseHTTPRequestHandler):
     sys_version = ""
     api: Api
     paths: LabPaths
+    auth_delay: float = AUTH_DELAY
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, fmt: str, *args: Any) -> None:
-        sys.stderr.write("%s [%s] %s\n" % (self.address_string(), self.log_date_time_string(), fmt % args))
+        sys.stderr.write(f"{self.address_string()} [{self.log_date_time_string()}] {fmt % args}\n")
 
     def _reply(self, status: int, reason: str, body: bytes | None, extra: dict[str, str] | None = None) -> None:
         reason = reason.split("\n", 1)[0].strip() if "\r" not in reason else "Bad Request"
+        reason = reason.encode("latin-1", "replace").decode("latin-1")  # the status line is latin-1 on the wire
         self.send_response(status, reason)
         self.send_header("Cache-Control", "max-age=0")
         self.send_header("Pragma", "no-cache")
@@ -85,14 +103,15 @@ class PveHandler(BaseHTTPRequestHandler):
                 query.update(dict(urllib.parse.parse_qsl(raw)))
         return query
 
-    def _auth(self) -> str | None:
+    def _auth(self) -> str:
+        """The caller's identity (`user@realm!token` or the ticket's user), else ApiError 401."""
         header = self.headers.get("Authorization") or ""
         cookie = self.headers.get("Cookie") or ""
         if "PVEAPIToken" in header:
-            value = header.split("PVEAPIToken", 1)[1].lstrip("= ")
+            value = header.split("PVEAPIToken", 1)[1][1:].split(";", 1)[0]
             token_id, _, secret = value.rpartition("=")
             known = load_tokens(self.paths).get(token_id)
-            if known and hmac.compare_digest(known, secret.strip()):
+            if known and _same(known, secret.strip()):
                 return token_id
             raise ApiError(401, "Authentication failed!")
         ticket = None
@@ -107,7 +126,7 @@ class PveHandler(BaseHTTPRequestHandler):
             raise ApiError(401, "Authentication failed!")
         if self.command != "GET":
             csrf = self.headers.get("CSRFPreventionToken") or ""
-            if not csrf or csrf.split(":")[0] != ticket.split(":")[2]:
+            if not _same(csrf, _csrf_token(user, ticket.split(":")[2])):
                 raise ApiError(401, "Permission denied - invalid csrf token")
         return user
 
@@ -126,24 +145,30 @@ class PveHandler(BaseHTTPRequestHandler):
                 self._login(params)
                 return
             try:
-                self._auth()
+                identity = self._auth()
             except ApiError as exc:
-                time.sleep(AUTH_DELAY)
+                time.sleep(self.auth_delay)
                 self._reply(exc.status, exc.message, b"")
                 return
-            data = self.api.handle(self.command, path, params)
+            data = self.api.handle(self.command, path, params, identity)
             self._reply(200, "OK", json.dumps({"data": data}).encode())
         except ApiError as exc:
-            body: dict[str, Any] = {"data": None, "message": exc.message.split("\n")[0] + "\n"}
-            if exc.errors:
-                body["errors"] = exc.errors
-            self._reply(exc.status, exc.message, json.dumps(body).encode())
+            self._error(exc)
+        except Exception as exc:  # noqa: BLE001 - a handler crash is PVE's `die`: 500 with the text, never a dropped connection
+            self.log_error("handler failed: %r", exc)
+            self._error(ApiError(500, str(exc) or type(exc).__name__))
+
+    def _error(self, exc: ApiError) -> None:
+        body: dict[str, Any] = {"data": None, "message": exc.message.split("\n")[0] + "\n"}
+        if exc.errors:
+            body["errors"] = exc.errors
+        self._reply(exc.status, exc.message, json.dumps(body).encode())
 
     def _login(self, params: dict[str, str]) -> None:
         user, password = params.get("username", ""), params.get("password", "")
         expected = (self.paths.secrets / "root-password").read_text().strip() if (self.paths.secrets / "root-password").exists() else None
-        if user != "root@pam" or expected is None or not hmac.compare_digest(password, expected):
-            time.sleep(AUTH_DELAY)
+        if user != "root@pam" or expected is None or not _same(password, expected):
+            time.sleep(self.auth_delay)
             self._reply(401, "authentication failure", json.dumps({"data": None}).encode())
             return
         ticket, csrf = make_ticket(user)
@@ -153,8 +178,9 @@ class PveHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
 
-def build_server(paths: LabPaths, host: str, port: int, certfile: str, keyfile: str, api: Api | None = None) -> ThreadingHTTPServer:
-    handler = type("LabPveHandler", (PveHandler,), {"api": api or Api(paths), "paths": paths})
+def build_server(paths: LabPaths, host: str, port: int, certfile: str, keyfile: str, api: Api | None = None,
+                 auth_delay: float = AUTH_DELAY) -> ThreadingHTTPServer:
+    handler = type("LabPveHandler", (PveHandler,), {"api": api or Api(paths), "paths": paths, "auth_delay": auth_delay})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -170,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--listen", required=True)
     p.add_argument("--cert", required=True)
     p.add_argument("--key", required=True)
+    p.add_argument("--auth-delay", type=float, default=AUTH_DELAY, help="seconds before a 401 (PVE: 3; lab default 0)")
     args = p.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
     paths = LabPaths(Path(args.state), LabPaths.default().cache)
@@ -177,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     if not pw.exists():
         pw.write_text(base64.b32encode(os.urandom(15)).decode() + "\n")
         pw.chmod(0o600)
-    build_server(paths, host, int(port), args.cert, args.key).serve_forever()
+    build_server(paths, host, int(port), args.cert, args.key, auth_delay=args.auth_delay).serve_forever()
 
 
 if __name__ == "__main__":

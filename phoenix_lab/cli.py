@@ -23,7 +23,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not netns_exists():
         print("phoenix-lab: the lab is not running: run 'phoenix-lab up' (or 'make demo')", file=sys.stderr)
         return 2
-    command = [c for c in args.command if c != "--"] or [os.environ.get("SHELL", "/bin/bash")]
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command  # later `--` belong to CMD (pct exec)
+    command = command or [os.environ.get("SHELL", "/bin/bash")]
     os.execvpe("ip", ["ip", "netns", "exec", NETNS, *command], _env(paths))
     return 0
 

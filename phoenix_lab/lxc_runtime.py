@@ -125,6 +125,7 @@ def _write_hostname(ctid: int, hostname: str) -> None:
     (etc / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {hostname}\n::1 localhost ip6-localhost ip6-loopback\n")
     for name in ("hostname", "hosts"):
         os.chown(etc / name, 100000, 100000)
+        os.chmod(etc / name, 0o644)  # debootstrap copies the build host's mode (755 on this machine)
 
 
 CGROUP_STASH = Path("/run/phoenix-lab-cgroup")

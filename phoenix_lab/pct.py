@@ -27,6 +27,8 @@ PATHS = LabPaths.default()
 SETTABLE = re.compile(r"^(hostname|memory|swap|cores|onboot|startup|features|unprivileged|description|tags|"
                       r"arch|ostype|nameserver|searchdomain|protection|cpulimit|cpuunits|net\d+|mp\d+|rootfs)$")
 PCT_PATH = "/sbin:/bin:/usr/sbin:/usr/bin"
+BOOLEAN_OPTS = {"current", "keep-env", "onboot", "unprivileged", "protection", "template", "full", "force", "purge",
+                "skiplock", "console"}
 
 
 class PctError(Exception):
@@ -67,6 +69,8 @@ def parse_opts(args: list[str]) -> tuple[list[str], dict[str, str]]:
             key = arg.lstrip("-")
             if "=" in key:
                 key, value = key.split("=", 1)
+            elif key in BOOLEAN_OPTS and (i + 1 >= len(args) or args[i + 1].startswith("-")):
+                value = "1"  # PVE's getopt spec for booleans is `name:s`: a bare `--current` means 1
             else:
                 i += 1
                 if i >= len(args):
@@ -307,6 +311,7 @@ def cmd_pull(args: list[str]) -> int:
     pos, _ = parse_opts(args)
     ctid, src, dst = vmid(pos[0]), pos[1], Path(pos[2])
     load(ctid)
+    rootfs.mount(ctid)
     source = _inside(ctid, src)
     if not source.is_file():
         raise PctError(f"failed to open {src} for reading")

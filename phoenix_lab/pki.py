@@ -19,6 +19,7 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 
 def ensure_ca(pki_dir: Path) -> tuple[Path, Path]:
+    """The lab CA (`ca.pem`, `ca.key`), created once: every lab certificate and client trusts this one root."""
     pki_dir.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = pki_dir / "ca.pem", pki_dir / "ca.key"
     if cert_path.exists() and key_path.exists():
@@ -61,6 +62,20 @@ def issue(pki_dir: Path, name: str, sans: list[str], days: int = 397, not_after:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     _write_key(key_path, key)
     return cert_path, key_path
+
+
+def matches(cert_path: Path, sans: list[str], min_days_left: int = 30) -> bool:
+    """True if the certificate names exactly `sans` and stays valid `min_days_left` more days (else: reissue)."""
+    if not cert_path.exists():
+        return False
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    names = [*alt.get_values_for_type(x509.DNSName), *(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))]
+    left = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
+    return sorted(names) == sorted(sans) and left > dt.timedelta(days=min_days_left)
 
 
 def _is_ip(text: str) -> bool:

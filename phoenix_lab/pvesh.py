@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}: {msg}", file=sys.stderr)
         return 255
     if data is not None:
-        print(json.dumps(data, sort_keys=True, separators=(",", ":")))
+        print(json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     return 0
 
 

@@ -211,7 +211,7 @@ def host_files(inv: Inventory, paths: LabPaths) -> list[HostFile]:
         issued = paths.pki / "issued"
         for name, sans in _certificates(inv):
             crt, key = issued / f"{name}.crt", issued / f"{name}.key"
-            if not (crt.exists() and key.exists()):
+            if not (key.exists() and pki.matches(crt, sans)):
                 pki.issue(paths.pki, name, sans, out_dir=issued)
             for f in (crt, key):
                 out.append(HostFile(Path(vol.host_path) / f.name, f.read_bytes(), 0o644, vol.owner_uid, vol.owner_gid))

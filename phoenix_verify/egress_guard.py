@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ALLOWED = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"), ipaddress.ip_network("198.18.0.0/15"))
 
@@ -40,7 +41,7 @@ class Guard:
     def __init__(self) -> None:
         self._saved: list[tuple[Any, str, Callable[..., Any]]] = []
 
-    def install(self) -> "Guard":
+    def install(self) -> Guard:
         original_connect = socket.socket.connect
         original_connect_ex = socket.socket.connect_ex
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 HYPERVISOR_FILE = "phoenix_hypervisor_config.json"
 LXC_FILE = "phoenix_lxc_configs.json"
@@ -21,17 +22,32 @@ DEFAULT_SHARED_OWNER = (100000, 100000)  # container root under the default unpr
 MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 
 KNOWN_CT_FIELDS = frozenset(
-    """name memory_mb swap_mb cores template storage_pool storage_size_gb network_config mac_address
-    gpu_assignment unprivileged portainer_role clone_from_ctid features application_script ports
-    vllm_model vllm_quantization vllm_max_model_len vllm_gpu_memory_utilization vllm_tensor_parallel_size
-    vllm_served_model_name vllm_model_type vllm_port vllm_trust_remote_code vllm_parameters vllm_args
-    firewall dependencies start_at_boot boot_order boot_delay integration_tests run_integration_tests
-    template_snapshot_name pct_options volumes health_check vllm_embedding_dim""".split()
+    {
+        "name", "memory_mb", "swap_mb", "cores", "template", "storage_pool", "storage_size_gb",
+        "network_config", "mac_address", "gpu_assignment", "unprivileged", "portainer_role",
+        "clone_from_ctid", "features", "application_script", "ports", "vllm_model", "vllm_quantization",
+        "vllm_max_model_len", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size",
+        "vllm_served_model_name", "vllm_model_type", "vllm_port", "vllm_trust_remote_code",
+        "vllm_parameters", "vllm_args", "firewall", "dependencies", "start_at_boot", "boot_order",
+        "boot_delay", "integration_tests", "run_integration_tests", "template_snapshot_name", "pct_options",
+        "volumes", "health_check", "vllm_embedding_dim",
+    }
 )
+# Known keys of the objects nested in a CT entry; anything else there is a later Phoenix addition
+# (e.g. `network_config.nameservers`) and lands in `Container.extra` under its dotted path.
+KNOWN_NESTED_FIELDS = {
+    "network_config": frozenset({"name", "bridge", "ip", "gw"}),
+    "firewall": frozenset({"enabled", "rules"}),
+    "firewall.rules": frozenset({"type", "action", "source", "dest", "proto", "port", "dport", "comment"}),
+    "volumes": frozenset({"name", "pool", "size_gb", "mount_point"}),
+}
 KNOWN_LXC_TOP = frozenset({"$schema", "nvidia_driver_version", "nvidia_repo_url", "nvidia_runfile_url", "lxc_configs"})
 KNOWN_HYPERVISOR_TOP = frozenset(
-    """version author users core_paths timezone network docker nfs samba zfs proxmox_storage_ids
-    mount_point_base proxmox_defaults vm_defaults vms nvidia_driver behavior shared_volumes""".split()
+    {
+        "version", "author", "users", "core_paths", "timezone", "network", "docker", "nfs", "samba", "zfs",
+        "proxmox_storage_ids", "mount_point_base", "proxmox_defaults", "vm_defaults", "vms",
+        "nvidia_driver", "behavior", "shared_volumes", "firewall",
+    }
 )
 
 
@@ -148,7 +164,7 @@ class Container:
     portainer_role: str
     application_script: str | None
     health_check: Mapping[str, Any] | None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # unknown CT keys; nested ones by dotted path
 
     @property
     def slug(self) -> str:
@@ -319,7 +335,12 @@ def _host_spec(hyper: _Reader, doc: Mapping[str, Any], lxc: _Reader, lxc_doc: Ma
     iface = hyper.obj(hyper.get(network, "interfaces", "network", dict), "network.interfaces")
     users = hyper.obj(hyper.get(doc, "users", "$", dict, {}), "users")
     shared = hyper.obj(hyper.get(doc, "shared_volumes", "$", dict, {}), "shared_volumes")
-    fw = hyper.obj(hyper.get(shared, "firewall", "shared_volumes", dict, {}), "shared_volumes.firewall")
+    # The orchestrator reads the datacenter policy from shared_volumes.firewall; the schema puts it top-level.
+    if "firewall" in doc and "firewall" not in shared:
+        fw_where, fw = "firewall", hyper.obj(hyper.get(doc, "firewall", "$", dict, {}), "firewall")
+    else:
+        fw_where = "shared_volumes.firewall"
+        fw = hyper.obj(hyper.get(shared, "firewall", "shared_volumes", dict, {}), fw_where)
     nvidia = hyper.obj(hyper.get(doc, "nvidia_driver", "$", dict, {}), "nvidia_driver")
     dns = hyper.get(iface, "dns_nameservers", "network.interfaces", str, "")
     portainer_ip = network.get("portainer_server_ip")
@@ -329,9 +350,9 @@ def _host_spec(hyper: _Reader, doc: Mapping[str, Any], lxc: _Reader, lxc_doc: Ma
         address=hyper.interface(hyper.get(iface, "address", "network.interfaces", str), "network.interfaces.address"),
         gateway=hyper.address(hyper.get(iface, "gateway", "network.interfaces", str), "network.interfaces.gateway"),
         dns=tuple(d for d in re.split(r"[\s,]+", dns) if d),
-        firewall_enabled=hyper.get(fw, "enabled", "shared_volumes.firewall", bool, False),
-        policy_in=hyper.get(fw, "default_input_policy", "shared_volumes.firewall", str, "DROP").upper(),
-        policy_out=hyper.get(fw, "default_output_policy", "shared_volumes.firewall", str, "ACCEPT").upper(),
+        firewall_enabled=hyper.get(fw, "enabled", fw_where, bool, False),
+        policy_in=hyper.get(fw, "default_input_policy", fw_where, str, "DROP").upper(),
+        policy_out=hyper.get(fw, "default_output_policy", fw_where, str, "ACCEPT").upper(),
         admin_user=hyper.get(users, "username", "users", str, "phoenix_admin"),
         admin_sudo=hyper.get(users, "sudo_access", "users", bool, False),
         timezone=hyper.get(doc, "timezone", "$", str, "UTC"),
@@ -383,6 +404,9 @@ def _container(
     r: _Reader, ctid: int, raw: Mapping[str, Any], path: str, shared: Mapping[str, SharedVolume], warnings: list[str]
 ) -> Container:
     _warn_unknown(warnings, LXC_FILE, path, raw, KNOWN_CT_FIELDS)
+    nested_extra = _nested_unknown(raw)
+    for where in nested_extra:
+        warnings.append(f"{LXC_FILE}: {path}.{where}: unknown field kept as-is")
     name = r.get(raw, "name", path, str)
     if not name:
         raise r.fail(f"{path}.name", "must not be empty")
@@ -398,7 +422,7 @@ def _container(
         if ctid in v.mounts
     )
     is_template = snapshot is not None and not start
-    extra = {k: v for k, v in raw.items() if k not in KNOWN_CT_FIELDS}
+    extra = {k: v for k, v in raw.items() if k not in KNOWN_CT_FIELDS} | nested_extra
     ct = Container(
         ctid=ctid,
         name=name,
@@ -438,8 +462,35 @@ def _container(
     return _with_role(ct)
 
 
+def _nested_unknown(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Unknown keys inside network_config, firewall (+ rules) and volumes, keyed by their dotted path.
+
+    Malformed shapes are left to the typed readers, which report them with their JSON path.
+    """
+    found: dict[str, Any] = {}
+    objects: list[tuple[str, str, Any]] = [
+        ("network_config", "network_config", raw.get("network_config")),
+        ("firewall", "firewall", raw.get("firewall")),
+    ]
+    fw = raw.get("firewall")
+    if isinstance(fw, dict) and isinstance(fw.get("rules"), list):
+        objects += [(f"firewall.rules[{i}]", "firewall.rules", rule) for i, rule in enumerate(fw["rules"])]
+    if isinstance(raw.get("volumes"), list):
+        objects += [(f"volumes[{i}]", "volumes", vol) for i, vol in enumerate(raw["volumes"])]
+    for where, kind, obj in objects:
+        if isinstance(obj, dict):
+            found |= {f"{where}.{k}": v for k, v in obj.items() if k not in KNOWN_NESTED_FIELDS[kind]}
+    return found
+
+
 def _with_role(ct: Container) -> Container:
-    """Role from the declared facts: vLLM type first, then templates, then the service named in the CT."""
+    """Role from the declared facts, first match wins.
+
+    vllm: `vllm_model_type` is set; template: a `template_snapshot_name` and not started at boot;
+    portainer: `portainer_role` "server" or "portainer" in name/application_script; then the first keyword of
+    nginx (-> gateway), qdrant, n8n, ollama, openwebui, llamacpp, monitoring found in name/application_script
+    (dashes and underscores ignored); otherwise "other".
+    """
     from dataclasses import replace
 
     text = f"{ct.name} {ct.application_script or ''}".lower()

@@ -50,8 +50,10 @@ def table(inv: Inventory) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     host = inv.host
     lines = [
-        f"host {host.hostname}: {host.bridge} {host.address} gw {host.gateway}, firewall "
-        f"{'on' if host.firewall_enabled else 'off'} in={host.policy_in} out={host.policy_out}, admin {host.admin_user}",
+        (
+            f"host {host.hostname}: {host.bridge} {host.address} gw {host.gateway}, firewall "
+            f"{'on' if host.firewall_enabled else 'off'} in={host.policy_in} out={host.policy_out}, admin {host.admin_user}"
+        ),
         "",
     ]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]

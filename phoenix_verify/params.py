@@ -6,7 +6,8 @@ bad input stops the run with one line instead of a collection traceback.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,16 @@ def target() -> Target:
     except TargetError as exc:
         pytest.exit(str(exc), returncode=2)
     return tgt
+
+
+def loaded_target() -> Target | None:
+    """The session's target if one is configured and usable, else None (reports and metadata must not stop a run)."""
+    if not target.cache_info().currsize:
+        try:
+            load_target(_explicit_target)
+        except TargetError:
+            return None
+    return target()
 
 
 @functools.cache

@@ -41,6 +41,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Conformance tests need the target: stop before the first one (one line) if it is unusable, e.g. the lab is down."""
+    if not session.config.option.collectonly and any(markers.layer_of(item) for item in session.items):
+        params.target()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
@@ -54,7 +61,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         if clean != text:
             report.longrepr = clean
     report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.user_properties = [(k, redact(v) if isinstance(v, str) else v) for k, v in report.user_properties]
     return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """pytest-html attaches `extras` in its own makereport wrapper: redact them before it renders them."""
+    for extra in getattr(report, "extras", ()):
+        if isinstance(extra, dict) and isinstance(extra.get("content"), str) and extra.get("format_type") != "image":
+            extra["content"] = redact(extra["content"])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -6,6 +6,7 @@ writes the same formats byte-exactly so the suite cannot tell it from a real nod
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import time
 import urllib.parse
@@ -20,11 +21,23 @@ PROPERTY_LAYOUT: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "features": (None, ()),
     "startup": (None, ()),
 }
-INT_KEYS = frozenset({"memory", "swap", "cores", "tty", "cpuunits"})
+INT_KEYS = frozenset({"memory", "swap", "cores", "tty", "cpuunits", "snaptime"})
 BOOL_KEYS = frozenset({"onboot", "unprivileged", "protection", "template", "console", "debug"})
-CT_SECTION = re.compile(r"^\[([a-z][a-z0-9_\-]+)\]\s*$", re.I)
+CT_SECTION = re.compile(r"^\[([a-z][a-z0-9_\-]+)\]\s*$", re.IGNORECASE)
+CT_PENDING = re.compile(r"^\[(?:PENDING|pve:pending)\]\s*$", re.IGNORECASE)
+TRUE_WORDS, FALSE_WORDS = frozenset({"1", "on", "yes", "true"}), frozenset({"0", "off", "no", "false"})
 CT_LINE = re.compile(r"^([a-z][a-z_]*\d*):\s*(.+?)\s*$")
 LXC_LINE = re.compile(r"^(lxc\.[a-z0-9_.\-]+)\s*[:=]\s*(.*?)\s*$")
+
+
+def encode_text(text: str) -> str:
+    """PVE::Tools::encode_text: URI-escape control and non-ASCII bytes and ':' only (upper-case hex)."""
+    return "".join(chr(b) if 0x20 <= b <= 0x7E and b != 0x3A else f"%{b:02X}" for b in text.encode())
+
+
+def decode_text(text: str) -> str:
+    """PVE::Tools::decode_text (uri_unescape)."""
+    return urllib.parse.unquote(text)
 
 
 def layout_for(key: str) -> tuple[str | None, tuple[str, ...]]:
@@ -74,12 +87,18 @@ class Net0:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, text: str) -> "Net0":
+    def parse(cls, text: str) -> Net0:
         d = parse_property_string(text, "net0")
         known = {"name", "bridge", "firewall", "gw", "hwaddr", "ip", "type"}
-        return cls(d.get("name"), d.get("bridge"), d.get("firewall") == "1", d.get("gw"),
+        return cls(d.get("name"), d.get("bridge"), d.get("firewall", "").lower() in TRUE_WORDS, d.get("gw"),
                    (d.get("hwaddr") or "").upper() or None, d.get("ip"), d.get("type", "veth"),
                    {k: v for k, v in d.items() if k not in known})
+
+    def to_property_string(self) -> str:
+        """Canonical `netN` value as the API writes it (`firewall=1` only when on)."""
+        values = {**self.extra, "name": self.name, "bridge": self.bridge, "firewall": "1" if self.firewall else None,
+                  "gw": self.gw, "hwaddr": self.hwaddr, "ip": self.ip, "type": self.type}
+        return print_property_string(values, "net0")
 
 
 @dataclass(frozen=True)
@@ -93,9 +112,12 @@ class MountPoint:
         return self.volume.startswith("/")
 
     @classmethod
-    def parse(cls, text: str) -> "MountPoint":
+    def parse(cls, text: str) -> MountPoint:
         d = parse_property_string(text, "mp0")
         return cls(d.pop("volume", ""), d.pop("mp", ""), d)
+
+    def to_property_string(self) -> str:
+        return print_property_string({**self.options, "volume": self.volume, "mp": self.mp}, "mp0")
 
 
 @dataclass(frozen=True)
@@ -105,18 +127,21 @@ class Startup:
     down: int | None
 
     @classmethod
-    def parse(cls, text: str) -> "Startup":
+    def parse(cls, text: str) -> Startup:
         d = parse_property_string(text, "startup")
-        num = lambda k: int(d[k]) if d.get(k, "").isdigit() else None  # noqa: E731
+        num = lambda k: int(d[k]) if d.get(k, "").isdigit() else None
         return cls(num("order"), num("up"), num("down"))
+
+    def to_property_string(self) -> str:
+        return print_property_string({"order": self.order, "up": self.up, "down": self.down}, "startup")
 
 
 def typed_value(key: str, raw: str) -> Any:
     """Values as the API returns them: ints for sizes/counts, 0/1 for booleans, strings otherwise."""
     if key in INT_KEYS and re.fullmatch(r"-?\d+", raw):
         return int(raw)
-    if key in BOOL_KEYS and raw in ("0", "1"):
-        return int(raw)
+    if key in BOOL_KEYS and raw.lower() in TRUE_WORDS | FALSE_WORDS:
+        return int(raw.lower() in TRUE_WORDS)
     return raw
 
 
@@ -126,12 +151,17 @@ class CtConfig:
 
     current: dict[str, Any] = field(default_factory=dict)
     lxc: list[tuple[str, str]] = field(default_factory=list)
-    snapshots: dict[str, "CtConfig"] = field(default_factory=dict)
+    snapshots: dict[str, CtConfig] = field(default_factory=dict)
     pending: dict[str, Any] = field(default_factory=dict)
     digest: str = ""
 
-    def as_api(self) -> dict[str, Any]:
+    def as_api(self, current: bool = True) -> dict[str, Any]:
+        """GET .../config: the current section, with pending values applied unless `current`."""
         data = dict(self.current)
+        if not current:
+            data.update({k: v for k, v in self.pending.items() if k != "delete"})
+            for key in str(self.pending.get("delete", "")).split(","):
+                data.pop(key.strip().lstrip("!"), None)
         if self.lxc:
             data["lxc"] = [[k, v] for k, v in self.lxc]
         data["digest"] = self.digest
@@ -146,22 +176,22 @@ def parse_ct_config(text: str) -> CtConfig:
     for line in text.splitlines():
         if not line.strip():
             continue
-        match = CT_SECTION.match(line)
+        match = CT_SECTION.match(line) or CT_PENDING.match(line)
         if match:
             if description:
                 target["description"] = "".join(description)
                 description = []
-            name = match.group(1)
-            if name == "pve:pending":
+            if CT_PENDING.match(line):
                 target = root.pending
                 section = root
             else:
+                name = match.group(1)
                 section = CtConfig()
                 root.snapshots[name] = section
                 target = section.current
             continue
         if line.startswith("#"):
-            description.append(urllib.parse.unquote(line[1:]) + "\n")
+            description.append(decode_text(line[1:]) + "\n")
             continue
         lxc = LXC_LINE.match(line)
         if lxc:
@@ -179,7 +209,7 @@ def _section_lines(values: dict[str, Any], lxc: list[tuple[str, str]]) -> list[s
     lines = []
     desc = values.get("description")
     if desc:
-        lines += ["#" + urllib.parse.quote(d, safe=" /=,.-_:@()[]!'") for d in str(desc).rstrip("\n").split("\n")]
+        lines += ["#" + encode_text(d) for d in str(desc).rstrip("\n").split("\n")]
     skip = {"digest", "description", "pending", "snapshots", "snapname", "env", "lxc"}
     lines += [f"{k}: {values[k]}" for k in sorted(values) if k not in skip]
     lines += [f"{k}: {v}" for k, v in lxc]
@@ -205,14 +235,14 @@ def pct_config_output(cfg: CtConfig, section: CtConfig | None = None) -> str:
             continue
         value = part.current[key]
         if key == "description":
-            value = urllib.parse.quote(str(value), safe=" /=,.-_:@()[]!'")
+            value = encode_text(str(value))
         lines.append(f"{key}: {value}")
     lines += [f"{k}: {v}" for k, v in part.lxc]
     return "".join(line + "\n" for line in lines)
 
 
 # ---------------------------------------------------------------- firewall files (.fw)
-FW_RULE = re.compile(r"^(\|)?\s*(IN|OUT|GROUP|FORWARD)\s+(\S+)\s*(.*)$", re.I)
+FW_RULE = re.compile(r"^(\|)?\s*(IN|OUT|GROUP|FORWARD)\s+(\S+)\s*(.*)$", re.IGNORECASE)
 FW_OPTION_ORDER = ("i", "source", "dest", "p", "dport", "sport", "log", "icmp-type")
 FW_OPTION_ALIASES = {"iface": "i", "proto": "p"}
 FW_INT_OPTIONS = frozenset({"enable", "dhcp", "ndp", "radv", "macfilter", "ipfilter", "ips", "ebtables", "nftables", "nosmurfs", "tcpflags"})
@@ -234,7 +264,7 @@ class FwRule:
     icmp_type: str | None = None
     comment: str | None = None
 
-    def matches(self, other: "FwRule") -> bool:
+    def matches(self, other: FwRule) -> bool:
         """Same rule, ignoring comments and logging: what 'the declared rule exists' means."""
         keys = ("type", "action", "macro", "iface", "source", "dest", "proto", "dport", "sport")
         return all(getattr(self, k) == getattr(other, k) for k in keys)
@@ -246,10 +276,36 @@ class FwRule:
                 data[key] = getattr(self, key)
         if self.icmp_type:
             data["icmp-type"] = self.icmp_type
-        if (self.source and re.match(r"^[\d.]+(/\d+)?$", self.source)) or (self.dest and re.match(r"^[\d.]+(/\d+)?$", self.dest)):
-            data["ipversion"] = 4
+        version = _ip_version(self.source) or _ip_version(self.dest)
+        if version:
+            data["ipversion"] = version
         data["digest"] = digest
         return data
+
+
+def _ip_version(value: str | None) -> int | None:
+    """4/6 when a rule's source/dest is a literal address or network (PVE adds `ipversion` then)."""
+    if not value:
+        return None
+    try:
+        return ipaddress.ip_network(value.split(",")[0], strict=False).version
+    except ValueError:
+        return None
+
+
+def rules_as_api(rules: list[FwRule]) -> list[dict[str, Any]]:
+    """GET .../firewall/rules: PVE's copy_list_with_digest (SHA-1 over each rule's sorted `k:v\n`), then `pos`."""
+    entries = []
+    for rule in rules:
+        entry = rule.as_api(0, "")
+        del entry["pos"], entry["digest"]
+        entries.append(entry)
+    sha = hashlib.sha1()
+    for entry in entries:
+        for key in sorted(entry):
+            sha.update(f"{key}:{entry[key]}\n".encode())
+    digest = sha.hexdigest()
+    return [{**entry, "pos": pos, "digest": digest} for pos, entry in enumerate(entries)]
 
 
 def parse_fw_rule(line: str) -> FwRule | None:
@@ -321,7 +377,7 @@ def parse_firewall_file(text: str) -> FirewallFile:
         line = raw.strip()
         if not line or (line.startswith("#") and section != "rules"):
             continue
-        header = re.fullmatch(r"\[(\w+)(?:\s+(\S+))?\]", line)
+        header = re.fullmatch(r"\[(\w+)(?:\s+([^\]\s]+))?\]\s*(?:#.*)?", line)  # PVE may add `# comment`
         if header:
             section, name = header.group(1).lower(), header.group(2) or ""
             if section == "ipset":
@@ -377,6 +433,11 @@ def pct_list_output(rows: list[tuple[int, str, str, str]]) -> str:
     return out
 
 
+def pct_status_output(status: str | None) -> str:
+    """`pct status <vmid>`: `status: running|stopped` (`unknown` when unset)."""
+    return f"status: {status or 'unknown'}\n"
+
+
 def parse_pct_list(text: str) -> list[dict[str, str]]:
     lines = text.splitlines()
     rows = []
@@ -385,6 +446,11 @@ def parse_pct_list(text: str) -> list[dict[str, str]]:
             continue
         rows.append({"vmid": line[0:10].strip(), "status": line[11:21].strip(), "lock": line[22:34].strip(), "name": line[35:].strip()})
     return rows
+
+
+def _snapshot_line(prefix: str, name: str, when: str, desc: str) -> str:
+    """printf("%s %-${len}s %-23s %s") with len = 30 - length(prefix) (GuestHelpers::print_snapshot_tree)."""
+    return f"{prefix} {name:<{30 - len(prefix)}} {when:<23} {desc}"
 
 
 def listsnapshot_output(snapshots: dict[str, dict[str, Any]], parent: str | None) -> str:
@@ -400,15 +466,15 @@ def listsnapshot_output(snapshots: dict[str, dict[str, Any]], parent: str | None
             snap = snapshots[name]
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(snap.get("snaptime", 0))))
             desc = (str(snap.get("description") or "").split("\n")[0]) or "no-description"
-            lines.append("%s %-*s %-23s %s" % (prefix, 30 - len(prefix), name, when, desc))
+            lines.append(_snapshot_line(prefix, name, when, desc))
             walk(name, depth + 1)
             if name == parent:
                 cprefix = " " * (depth + 1) + "`->"
-                lines.append("%s %-*s %-23s %s" % (cprefix, 30 - len(cprefix), "current", "", "You are here!"))
+                lines.append(_snapshot_line(cprefix, "current", "", "You are here!"))
 
     walk(None, 0)
     if parent is None:
-        lines.append("%s %-*s %-23s %s" % ("`->", 27, "current", "", "You are here!"))
+        lines.append(_snapshot_line("`->", "current", "", "You are here!"))
     return "".join(line + "\n" for line in lines)
 
 

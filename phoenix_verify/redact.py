@@ -6,7 +6,8 @@ if it never went through the report layer at all.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 MASK = "***REDACTED***"
 _PATTERNS = (

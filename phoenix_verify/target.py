@@ -52,6 +52,14 @@ class Target:
         return self.lab_netns is not None
 
     @property
+    def kind(self) -> str:
+        if self.is_lab:
+            return "phoenix-lab"
+        if self.api_url or self.node or self.gateway_address:
+            return "Proxmox host"
+        return "declared config only (static checks)"
+
+    @property
     def has_api(self) -> bool:
         return bool(self.api_url and self.token_id and (self.token_secret_env or self.token_secret_file))
 
@@ -74,7 +82,7 @@ class Target:
         facts = {
             "Target": str(self.source),
             "Inventory": str(self.inventory_dir),
-            "Kind": "phoenix-lab" if self.is_lab else "Proxmox host",
+            "Kind": self.kind,
             "PVE node": self.node or "",
             "API URL": self.api_url or "(not configured: pct config / /etc/pve)",
             "API token id": self.token_id or "",

@@ -1,7 +1,7 @@
 """Self-tests never talk to anything outside loopback and the lab range (see phoenix_verify.egress_guard)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

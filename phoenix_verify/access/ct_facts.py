@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
 from phoenix_verify.inventory import Container
@@ -83,11 +83,11 @@ def probe_script(plan: ProbePlan) -> str:
         "s hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname",
         "s addr; ip -4 -o addr show 2>/dev/null",
         "s route; ip -4 route show default 2>/dev/null",
-        "if command -v ss >/dev/null 2>&1; then s listen_ss; ss -tlnH; "
-        "else s listen_proc; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; fi",
-        "if command -v ps >/dev/null 2>&1; then s ps; ps -eo pid=,user=,args=; else s ps; "
-        "for d in /proc/[0-9]*; do printf '%s %s %s\\n' \"${d#/proc/}\" \"$(stat -c %U \"$d\")\" "
-        "\"$(tr '\\0' ' ' < \"$d/cmdline\" 2>/dev/null)\"; done; fi",
+        ("if command -v ss >/dev/null 2>&1; then s listen_ss; ss -tlnH; "
+         "else s listen_proc; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; fi"),
+        ("if command -v ps >/dev/null 2>&1; then s ps; ps -ww -eo pid=,user=,args=; else s ps; "
+         "for d in /proc/[0-9]*; do printf '%s %s %s\\n' \"${d#/proc/}\" \"$(stat -c %U \"$d\")\" "
+         "\"$(tr '\\0' ' ' < \"$d/cmdline\" 2>/dev/null)\"; done; fi"),
         "s mountinfo; cat /proc/self/mountinfo",
     ]
     for path in plan.paths:
@@ -179,7 +179,7 @@ def parse_facts(ctid: int, text: str) -> CtFacts:
         raise PctError(f"ct{ctid}: the fact probe stopped early (no end marker)")
     route = next((line.split()[2] for line in sec.get("route", []) if line.startswith("default via")), None)
     listening = _listen_ss(sec["listen_ss"]) if "listen_ss" in sec else _listen_proc(sec.get("listen_proc", []))
-    pick = lambda prefix: {k[len(prefix):]: v for k, v in sec.items() if k.startswith(prefix)}  # noqa: E731
+    pick = lambda prefix: {k[len(prefix):]: v for k, v in sec.items() if k.startswith(prefix)}
     return CtFacts(
         ctid=ctid,
         uid_map=_idmap(sec.get("uid_map", [])),

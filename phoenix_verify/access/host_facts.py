@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import testinfra
 
@@ -49,10 +49,10 @@ def probe_script(bridge: str, admin: str, dirs: tuple[str, ...]) -> str:
         "s subuid; cat /etc/subuid 2>/dev/null",
         "s subgid; cat /etc/subgid 2>/dev/null",
         f"s admin; getent passwd {q(admin)} | cut -d: -f1",
-        f"s sudo; if id -nG {q(admin)} 2>/dev/null | tr ' ' '\\n' | grep -qx sudo; then echo yes; "
-        f"elif [ -e /etc/sudoers.d/{q(admin)} ]; then echo yes; else echo no; fi",
-        "s nvidia; if command -v nvidia-smi >/dev/null 2>&1; then "
-        "timeout 20 nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1; else echo absent; fi",
+        (f"s sudo; if id -nG {q(admin)} 2>/dev/null | tr ' ' '\\n' | grep -qx sudo; then echo yes; "
+         f"elif [ -e /etc/sudoers.d/{q(admin)} ]; then echo yes; else echo no; fi"),
+        ("s nvidia; if command -v nvidia-smi >/dev/null 2>&1; then "
+         "timeout 20 nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1; else echo absent; fi"),
     ]
     for path in dirs:
         lines.append(f"s {q('dir:' + path)}; stat -c '%u:%g:%a' -- {q(path)} 2>/dev/null || echo missing")
@@ -73,7 +73,7 @@ def parse_host_facts(text: str, where: str) -> HostFacts:
     sec = split_sections(text)
     if "end" not in sec:
         raise HostProbeError(f"{where}: the host probe stopped early (no end marker)")
-    one = lambda key: " ".join(sec.get(key, [])).strip()  # noqa: E731
+    one = lambda key: " ".join(sec.get(key, [])).strip()
     addrs = tuple(ipaddress.IPv4Interface(p.split()[p.split().index("inet") + 1]) for p in sec.get("addr", []) if "inet" in p.split())
     nvidia = one("nvidia")
     return HostFacts(

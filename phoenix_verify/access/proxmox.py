@@ -13,6 +13,7 @@ from typing import Any
 
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
+from requests import RequestException
 
 from phoenix_verify import pve_formats
 from phoenix_verify.access.host_facts import host
@@ -72,7 +73,7 @@ class ProxmoxState:
             if any(m in str(exc).lower() for m in MISSING_MARKERS):
                 return None
             raise ProxmoxError(f"{self.where}: GET {path}: {str(exc).splitlines()[0]}") from None
-        except Exception as exc:  # requests' connection/TLS/timeout errors: one line, no traceback
+        except (RequestException, OSError, ValueError) as exc:  # connection/TLS/timeout/JSON: one line
             raise ProxmoxError(f"{self.where}: GET {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
     def _sh(self, command: str) -> tuple[int, str, str]:

@@ -78,7 +78,7 @@ def vllm_arg_disagreements(ct: Container) -> list[str]:
     """Only vllm_args reach the command line; the scalar vllm_* fields must say the same."""
     if ct.vllm is None:
         return []
-    args = list(ct.vllm.args)
+    args = [part for arg in ct.vllm.args for part in (arg.split("=", 1) if arg.startswith("--") else [arg])]
     findings = []
     for flag, (attr, kind) in SCALAR_ARGS.items():
         declared = getattr(ct.vllm, attr)

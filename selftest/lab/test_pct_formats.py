@@ -102,6 +102,11 @@ def test_exec_on_stopped_ct_is_255(pct, inv) -> None:
     assert result.stderr == f"container '{template}' not running!\n"
 
 
+def tree_line(prefix: str, name: str, time: str, description: str) -> str:
+    """One line of PVE::GuestHelpers::print_snapshot_tree: printf("%s %-${len}s %-23s %s"), len = 30 - length(prefix)."""
+    return f"{prefix} {name:<{30 - len(prefix)}} {time:<23} {description}"
+
+
 def config_lines(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Split `pct config` output into (plain key/values, lxc.* pairs), checking the line shape on the way."""
     plain, raw = [], []
@@ -146,10 +151,10 @@ def test_config_snapshot_and_listsnapshot_of_template(pct, inv) -> None:
     listing = pct("listsnapshot", str(template.ctid))
     assert listing.returncode == 0, listing.stderr
     lines = listing.stdout.split("\n")
-    assert lines[-1] == "" and lines[-2] == " `-> current                                            You are here!"
+    assert lines[-1] == "" and lines[-2] == tree_line(" `->", "current", "", "You are here!")
     first = re.fullmatch(r"`-> (\S+) +(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)     (.*)", lines[0])
     assert first and first[1] == snap, lines[0]
-    assert lines[0].startswith(f"`-> {snap:<26} {first[2]:<23} "), "printf('%s %-26s %-23s %s')"
+    assert lines[0] == tree_line("`->", snap, first[2], first[3]), "printf('%s %-*s %-23s %s'), width 30 - len(prefix)"
     current = pct("config", str(template.ctid))
     assert f"parent: {snap}" in current.stdout.splitlines()
     section = pct("config", str(template.ctid), "--snapshot", snap)
@@ -210,8 +215,9 @@ def test_clone_set_snapshot_push_pull_round_trip(pct, scratch_clone, tmp_path: P
 
     assert pct("snapshot", str(SCRATCH), "selftest1", "--description", "lab self-test").returncode == 0
     listing = pct("listsnapshot", str(SCRATCH)).stdout.split("\n")
-    assert re.fullmatch(r"`-> selftest1 {17} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d     lab self-test", listing[0]), listing[0]
-    assert listing[1] == " `-> current                                            You are here!"
+    stamp = re.fullmatch(r"`-> selftest1 +(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +lab self-test", listing[0])
+    assert stamp and listing[0] == tree_line("`->", "selftest1", stamp[1], "lab self-test"), listing[0]
+    assert listing[1] == tree_line(" `->", "current", "", "You are here!")
     assert "parent: selftest1" in pct("config", str(SCRATCH)).stdout.splitlines()
     conf = PATHS.ct_conf(SCRATCH).read_text()
     assert "\n[selftest1]\n#lab self-test\n" in conf, "snapshot section as PVE writes it, description as #-line"
@@ -219,5 +225,18 @@ def test_clone_set_snapshot_push_pull_round_trip(pct, scratch_clone, tmp_path: P
     assert dup.returncode == 255 and dup.stderr == "snapshot name 'selftest1' already used\n"
     assert pct("delsnapshot", str(SCRATCH), "selftest1").returncode == 0
     assert "parent:" not in pct("config", str(SCRATCH)).stdout
-    assert pct("listsnapshot", str(SCRATCH)).stdout == " `-> current                                            You are here!\n" or \
-        pct("listsnapshot", str(SCRATCH)).stdout == "`-> current                                             You are here!\n"
+    assert pct("listsnapshot", str(SCRATCH)).stdout == tree_line("`->", "current", "", "You are here!") + "\n"
+
+
+def test_config_current_is_a_bare_boolean(pct, inv) -> None:
+    """`pct config N --current` (PVE booleans take an optional value) prints the same as without it."""
+    ctid = str(first_service(inv))
+    bare = pct("config", ctid, "--current")
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout == pct("config", ctid).stdout == pct("config", ctid, "--current", "1").stdout
+
+
+def test_exec_keeps_later_double_dashes_for_the_command(pct, inv) -> None:
+    """Only the first `--` ends pct's options; `phoenix-lab run --` must not swallow the command's own `--`."""
+    result = pct("exec", str(first_service(inv)), "--keep-env", "1", "--", "ls", "-d", "--", "/")
+    assert (result.returncode, result.stdout) == (0, "/\n"), result.stderr

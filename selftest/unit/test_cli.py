@@ -29,7 +29,22 @@ def test_malformed_config_is_one_line_exit_2(tmp_path: Path, lab_dir: Path) -> N
         (tmp_path / f.name).write_text(f.read_text())
     (tmp_path / "phoenix_lxc_configs.json").write_text('{"lxc_configs": {"95x": {}}}')
     proc = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "inventory", "--config-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+                          check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "phoenix-verify: phoenix_lxc_configs.json: lxc_configs.95x: '95x' is not a CTID (an integer 100..999999999)"
     assert proc.stdout == ""
+
+
+def test_subcommand_errors_are_one_line_exit_2(monkeypatch, capsys, tmp_path: Path) -> None:
+    """cli.main turns the project's error types from any subcommand into one line and exit 2."""
+    import types
+
+    from phoenix_verify import cli
+    from phoenix_verify.target import load_target
+
+    fake = types.ModuleType("phoenix_verify_fake_cli")
+    fake.register = lambda sub: sub.add_parser("fake").set_defaults(func=lambda args: load_target(tmp_path / "none.toml"))
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", (fake.__name__,))
+    assert cli.main(["fake"]) == 2
+    assert capsys.readouterr().err == f"phoenix-verify: {tmp_path / 'none.toml'}: target config not found\n"

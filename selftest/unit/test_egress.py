@@ -38,3 +38,15 @@ def test_loopback_connection_works() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=2):
             pass
+
+
+def test_asyncio_connection_is_refused_too() -> None:
+    import asyncio
+
+    async def dial() -> None:
+        await asyncio.wait_for(asyncio.open_connection("10.0.0.153", 443), timeout=5)
+
+    start = time.monotonic()
+    with pytest.raises(EgressRefused, match="egress guard: refused connection to 10.0.0.153:443"):
+        asyncio.run(dial())
+    assert time.monotonic() - start < 0.5

@@ -68,11 +68,16 @@ def test_unknown_fields_are_kept_and_warned_once(tmp_path: Path, reference_dir: 
     data = json.loads(path.read_text())
     data["lxc_configs"]["951"]["lxc_options"] = ["lxc.mount.auto: sys:rw"]
     data["lxc_configs"]["951"]["id_maps"] = [{"type": "u", "container": 0}]
+    data["lxc_configs"]["951"]["network_config"]["nameservers"] = "10.0.0.13"
+    data["lxc_configs"]["951"]["firewall"]["rules"][0]["enable"] = 1
     path.write_text(json.dumps(data))
     inv = load_inventory(tmp_path / "cfg")
-    assert inv.container(951).extra["lxc_options"] == ["lxc.mount.auto: sys:rw"]
-    assert sum("lxc_configs.951.lxc_options" in w for w in inv.warnings) == 1
-    assert sum("lxc_configs.951.id_maps" in w for w in inv.warnings) == 1
+    extra = inv.container(951).extra
+    assert extra["lxc_options"] == ["lxc.mount.auto: sys:rw"]
+    assert extra["network_config.nameservers"] == "10.0.0.13" and extra["firewall.rules[0].enable"] == 1
+    for where in ("lxc_options", "id_maps", "network_config.nameservers", "firewall.rules[0].enable"):
+        assert sum(w.endswith(f"lxc_configs.951.{where}: unknown field kept as-is") for w in inv.warnings) == 1, where
+    assert len(inv.warnings) == 4
 
 
 def test_unknown_ctid_is_an_inventory_error(reference_dir: Path) -> None:
@@ -86,5 +91,17 @@ def test_lab_inventory_uses_only_the_lab_range(lab_dir: Path) -> None:
     for ct in inv.containers.values():
         assert str(ct.network.ip.ip).startswith("198.18."), ct.ctid
     assert str(inv.host.address.ip).startswith("198.18.")
+    assert inv.host.hostname == "pve" and inv.warnings == ()
     assert inv.container(950).vllm.served_model_name == "granite-3.3-8b-instruct"
     assert inv.container(951).vllm.served_model_name == "ibm-granite/granite-embedding-english-r2"
+
+
+def test_schema_placed_firewall_policy_is_read(tmp_path: Path, reference_dir: Path) -> None:
+    shutil.copytree(reference_dir, tmp_path / "cfg")
+    path = tmp_path / "cfg" / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["firewall"] = data["shared_volumes"].pop("firewall") | {"default_input_policy": "REJECT"}
+    path.write_text(json.dumps(data))
+    inv = load_inventory(tmp_path / "cfg")
+    assert (inv.host.firewall_enabled, inv.host.policy_in, inv.host.policy_out) == (True, "REJECT", "ACCEPT")
+    assert inv.warnings == ()

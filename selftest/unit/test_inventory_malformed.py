@@ -120,3 +120,9 @@ def test_arbitrary_bytes_are_an_inventory_error(tmp_path_factory: pytest.TempPat
         load_inventory(dirpath)
     except InventoryError as exc:
         assert str(exc).startswith(f"{LXC_FILE}: "), str(exc)
+
+
+def test_dependency_on_undeclared_ct(tmp_path: Path, docs: Any) -> None:
+    hyper, lxc = copy.deepcopy(docs)
+    lxc["lxc_configs"]["954"]["dependencies"] = ["953", "777"]
+    expect_error(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.954.dependencies[1]: CTID 777 is not declared")

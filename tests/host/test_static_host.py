@@ -14,4 +14,5 @@ def test_config_matches_its_phoenix_schema(document: str) -> None:
     config_dir = params.inventory().source_dir
     if document not in static_config.schema_files(config_dir):
         pytest.skip(f"no {static_config.SCHEMAS[document]} next to {document} in {config_dir}")
-    assert static_config.schema_findings(config_dir, document) == []
+    findings = static_config.schema_findings(config_dir, document)
+    assert not findings, "; ".join(findings)

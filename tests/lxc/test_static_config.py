@@ -11,4 +11,5 @@ pytestmark = [pytest.mark.lxc, pytest.mark.static]
 @pytest.mark.remediate("inventory-fix.sh")
 @pytest.mark.parametrize("ct", params.services(lambda ct: bool(ct.dependencies)))
 def test_dependencies_boot_before_their_dependent(ct: Container) -> None:
-    assert static_config.dependency_order(params.inventory(), ct) == []
+    findings = static_config.dependency_order(params.inventory(), ct)
+    assert not findings, "; ".join(findings)

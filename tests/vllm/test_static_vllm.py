@@ -11,14 +11,17 @@ pytestmark = [pytest.mark.vllm, pytest.mark.static]
 @pytest.mark.remediate("inventory-fix.sh")
 @pytest.mark.parametrize("ct", params.services(lambda ct: ct.vllm is not None))
 def test_vllm_args_agree_with_declared_scalars(ct: Container) -> None:
-    assert static_config.vllm_arg_disagreements(ct) == []
+    findings = static_config.vllm_arg_disagreements(ct)
+    assert not findings, "; ".join(findings)
 
 
 @pytest.mark.remediate("inventory-fix.sh")
 def test_served_model_names_are_unique() -> None:
-    assert static_config.duplicate_served_names(params.inventory()) == []
+    findings = static_config.duplicate_served_names(params.inventory())
+    assert not findings, "; ".join(findings)
 
 
 @pytest.mark.remediate("inventory-fix.sh")
 def test_gpus_are_not_oversubscribed() -> None:
-    assert static_config.gpu_oversubscription(params.inventory()) == []
+    findings = static_config.gpu_oversubscription(params.inventory())
+    assert not findings, "; ".join(findings)

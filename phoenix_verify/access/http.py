@@ -1,0 +1,97 @@
+"""httpx clients for the gateway: connect to the gateway address, speak TLS with SNI and Host set to a served
+hostname, verify against the target's CA bundle. Every client has a timeout; nothing retries.
+
+Direct requests to a service CT go through `pct exec` + curl inside the CT (service ports only accept the
+gateway's address, so the host cannot reach them), see `direct_get`.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from websockets.exceptions import InvalidHandshake
+from websockets.sync.client import connect
+
+from phoenix_verify.access.pct_backend import pct_host, spec_for
+from phoenix_verify.target import Target
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class _PinnedHostTransport(httpx.BaseTransport):
+    """Sends every request to the gateway address while presenting `hostname` as SNI and Host."""
+
+    def __init__(self, hostname: str, inner: httpx.BaseTransport) -> None:
+        self.hostname = hostname
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Host"] = self.hostname
+        if request.url.scheme == "https":
+            request.extensions["sni_hostname"] = self.hostname
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def ssl_context(target: Target) -> ssl.SSLContext:
+    """Verifying context trusting only the target's gateway CA (the system store when none is configured)."""
+    return ssl.create_default_context(cafile=target.gateway_ca_bundle) if target.gateway_ca_bundle else ssl.create_default_context()
+
+
+def gateway_client(target: Target, hostname: str | None, scheme: str = "https",
+                   timeout: httpx.Timeout = TIMEOUT, **kwargs: Any) -> httpx.Client:
+    """Client whose relative URLs hit the gateway; `hostname=None` addresses the gateway by its IP (IP vhost)."""
+    if not target.gateway_address:
+        raise ValueError(f"{target.source}: gateway.address is not configured")
+    inner = httpx.HTTPTransport(verify=ssl_context(target) if hostname else _ip_context(target))
+    transport = _PinnedHostTransport(hostname, inner) if hostname else inner
+    return httpx.Client(base_url=f"{scheme}://{target.gateway_address}", transport=transport,
+                        timeout=timeout, **kwargs)
+
+
+def _ip_context(target: Target) -> ssl.SSLContext:
+    """For the IP vhost: chain still verified, hostname not (the cert names hostnames, not the IP)."""
+    ctx = ssl_context(target)
+    ctx.check_hostname = False
+    return ctx
+
+
+@dataclass(frozen=True)
+class DirectResponse:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def direct_request(ctid: int, access: str, method: str, port: int, path: str, body: Any = None,
+                   timeout: float = 10.0) -> DirectResponse:
+    """A request to 127.0.0.1:port from inside the CT (curl via one pct exec); status 0 = no connection."""
+    cmd = ["curl", "-sS", "-m", str(int(timeout)), "-o", "-", "-w", r"\n%{http_code}", "-X", method,
+           f"http://127.0.0.1:{port}{path}"]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+    out = pct_host(spec_for(ctid, access)).run(" ".join(shlex.quote(c) for c in cmd))
+    text, _, code = out.stdout.rpartition("\n")
+    return DirectResponse(int(code) if code.strip().isdigit() else 0, text)
+
+
+def websocket_opens(target: Target, hostname: str, path: str, timeout: float = 5.0) -> str | None:
+    """Open a WebSocket through the gateway (SNI/Host = hostname); None on success, else the reason."""
+    sock = socket.create_connection((target.gateway_address, 443), timeout=timeout)
+    try:
+        with connect(f"wss://{hostname}{path}", sock=sock, ssl=ssl_context(target), server_hostname=hostname,
+                     open_timeout=timeout, close_timeout=1):
+            return None
+    except (InvalidHandshake, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()

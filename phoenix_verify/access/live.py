@@ -1,0 +1,50 @@
+"""Session-wide accessors the thin tests use: the target's Proxmox state, a CT's facts, the host's facts.
+
+They turn probe failures into one-line test failures (never tracebacks) and skip, with a reason, the in-CT
+checks of a CT that is declared stopped.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.access.ct_facts import CtFacts, ct_facts
+from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
+from phoenix_verify.access.pct_backend import PctError
+from phoenix_verify.access.proxmox import ProxmoxError, cached
+from phoenix_verify.inventory import Container
+
+
+def pve(what: str, ctid: int | None = None) -> Any:
+    """A memoised ProxmoxState read (`config`, `status`, `snapshots`, `ct_firewall`, `cluster_firewall`, ...)."""
+    try:
+        return cached(params.target(), what, ctid)
+    except ProxmoxError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def config(ct: Container) -> Any:
+    cfg = pve("config", ct.ctid)
+    if cfg is None:
+        pytest.fail(f"ct{ct.ctid}: does not exist on the node", pytrace=False)
+    return cfg
+
+
+def facts(ct: Container) -> CtFacts:
+    if not ct.start_at_boot:
+        pytest.skip(f"ct{ct.ctid} is declared stopped (start_at_boot false): nothing runs inside")
+    try:
+        return ct_facts(ct, params.target().pct)
+    except PctError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def host() -> HostFacts:
+    inv = params.inventory()
+    dirs = tuple(sorted(v.host_path for v in inv.shared_volumes.values()))
+    try:
+        return host_facts(params.target().pct, inv.host.bridge, inv.host.admin_user, dirs)
+    except HostProbeError as exc:
+        pytest.fail(str(exc), pytrace=False)

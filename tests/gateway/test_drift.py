@@ -1,0 +1,46 @@
+"""Config drift: the gateway's deployed nginx config, read from the CT, checked against the inventory
+(the same rules as `phoenix-verify lint-nginx`, one test per rule so a failure names the class of drift)."""
+from __future__ import annotations
+
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.access.gateway_files import fetch_nginx_config
+from phoenix_verify.access.pct_backend import pct_host, spec_for
+from phoenix_verify.nginx_lint import Config, Finding, lint, load
+
+GATEWAY = params.inventory().gateway()
+CTID = GATEWAY.ctid if GATEWAY else 0
+RULES = ("upstream-undeclared", "route-location", "route-upstream", "nginx-plus-only", "security-headers",
+         "proxy-ssl-verify", "cache-zone-undefined", "duplicate-server-name", "streaming")
+pytestmark = [pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
+              pytest.mark.skipif(GATEWAY is None, reason="the inventory declares no gateway CT")]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    return load(fetch_nginx_config(CTID, params.target().pct, tmp_path_factory.mktemp("gateway-nginx")))
+
+
+@pytest.fixture(scope="module")
+def findings(deployed: Config) -> list[Finding]:
+    return lint(deployed, params.inventory())
+
+
+@pytest.mark.remediate("gateway-config.sh", str(CTID))
+@pytest.mark.parametrize("rule", RULES)
+def test_deployed_config_has_no_drift(findings: list[Finding], rule: str) -> None:
+    assert [str(f) for f in findings if f.rule == rule] == []
+
+
+@pytest.mark.remediate("nginx-reload.sh", str(CTID))
+def test_deployed_config_passes_nginx_t() -> None:
+    out = pct_host(spec_for(CTID, params.target().pct)).run("nginx -t 2>&1")
+    assert out.rc == 0, out.stdout.strip()[-300:]
+
+
+@pytest.mark.remediate("gateway-config.sh", str(CTID))
+def test_lint_sees_the_deployed_files(deployed: Config) -> None:
+    """Guards the drift tests above: an empty parse would make them pass vacuously."""
+    servers = [d for d in deployed.http if d.name == "server"]
+    assert len(servers) >= 2

@@ -1,0 +1,32 @@
+"""§3.2.1 headers on every HTTPS response, errors included (thresholds: anchors §6, target `hsts_min_age`);
+vLLM's unauthenticated endpoints stay internal."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.checks import headers
+
+TARGET = params.target()
+GATEWAY = params.inventory().gateway()
+GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
+pytestmark = [pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)]
+PROBES = [("GET", "/"), ("GET", "/no-such-page-phoenix-verify"), ("POST", "/v1/embeddings")]   # ok, 404, 4xx error
+CASES = [pytest.param(h, m, p, id=f"{h}-{m}{p}") for h in TARGET.gateway_hostnames for m, p in PROBES]
+
+
+@pytest.mark.parametrize(("hostname", "method", "path"), CASES)
+def test_security_headers_on_every_response(hostname: str, method: str, path: str,
+                                            gw_clients: dict[str | None, httpx.Client]) -> None:
+    resp = gw_clients[hostname].request(method, path, content=b"{" if method == "POST" else None)
+    assert headers.all_problems(resp.headers, TARGET.hsts_min_age) == [], f"status {resp.status_code}"
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/version", "/health"])
+@pytest.mark.parametrize("hostname", [*TARGET.gateway_hostnames, None], ids=lambda h: h or "gateway-ip")
+def test_vllm_internal_endpoints_are_not_exposed(hostname: str | None, path: str,
+                                                 gw_clients: dict[str | None, httpx.Client]) -> None:
+    resp = gw_clients[hostname].get(path)
+    assert resp.status_code in (401, 403, 404) or ("vllm" not in resp.text.lower() and "# HELP" not in resp.text), \
+        f"{path} answered {resp.status_code}: {resp.text[:120]}"

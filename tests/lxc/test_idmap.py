@@ -1,0 +1,21 @@
+"""Unprivileged CTs: `unprivileged: 1` and the idmap in the config, and the same map seen from inside."""
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.access import live
+from phoenix_verify.checks import lxc
+from phoenix_verify.inventory import Container
+
+pytestmark = pytest.mark.lxc
+
+
+@pytest.mark.remediate("idmap.sh", "{ctid}")
+@pytest.mark.parametrize("ct", params.cts())
+def test_unprivileged_idmap_in_config(ct: Container) -> None:
+    assert lxc.idmap_config(ct, live.config(ct)) == []
+
+
+@pytest.mark.remediate("idmap.sh", "{ctid}")
+@pytest.mark.parametrize("ct", params.cts())
+def test_unprivileged_root_is_mapped(ct: Container) -> None:
+    assert lxc.idmap_inside(ct, live.facts(ct)) == []

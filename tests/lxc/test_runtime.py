@@ -1,0 +1,53 @@
+"""Inside each running CT: dependencies up, declared ports listening, the role's service running."""
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.access import live
+from phoenix_verify.access.ct_facts import ROLE_UNITS
+from phoenix_verify.checks import lxc
+from phoenix_verify.inventory import Container
+
+pytestmark = pytest.mark.lxc
+INV = params.inventory()
+
+
+@pytest.mark.remediate("ct-config.sh", "{ctid}")
+@pytest.mark.parametrize("ct", params.cts())
+def test_network_inside_matches_net0(ct: Container) -> None:
+    assert lxc.network_inside(ct, live.facts(ct)) == []
+
+
+DEPS = [  # the failing object is the dependency, so the test is marked with its CTID and remediation
+    pytest.param(ct, dep, id=f"{ct.slug}-needs-ct{dep}",
+                 marks=[pytest.mark.ctid(dep, n=dep), pytest.mark.remediate("ct-start.sh", str(dep))])
+    for ct in INV.services() for dep in ct.dependencies
+]
+
+
+@pytest.mark.parametrize(("ct", "dep"), DEPS)
+def test_dependency_running(ct: Container, dep: int) -> None:
+    assert lxc.dependencies_running(ct, {dep: live.pve("status", dep)}) == []
+
+
+@pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")
+@pytest.mark.parametrize(("ct", "unit"), params.pairs((ct, ROLE_UNITS[ct.role], ROLE_UNITS[ct.role]) for ct in INV.services() if ct.role in ROLE_UNITS))
+def test_role_unit_active(ct: Container, unit: str) -> None:
+    assert lxc.unit_active(ct, live.facts(ct), unit) == []
+
+
+PORTS = [
+    pytest.param(ct, p, id=f"{ct.slug}-{p}", marks=[pytest.mark.ctid(ct.ctid, n=ct.ctid),
+                 pytest.mark.remediate("service-restart.sh", "{ctid}", ROLE_UNITS.get(ct.role, "UNIT"))])
+    for ct in INV.services() for p in sorted({m.container for m in ct.ports})
+]
+
+
+@pytest.mark.parametrize(("ct", "port"), PORTS)
+def test_declared_port_listening(ct: Container, port: int) -> None:
+    assert lxc.port_listening(ct, live.facts(ct), port) == []
+
+
+@pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")
+@pytest.mark.parametrize(("ct", "unit"), params.pairs((ct, ROLE_UNITS[ct.role], ROLE_UNITS[ct.role]) for ct in INV.services() if ct.role in ROLE_UNITS))
+def test_role_process_running(ct: Container, unit: str) -> None:
+    assert lxc.service_process(ct, live.facts(ct)) == []
