@@ -60,10 +60,11 @@ def _node(value: str) -> None:
 class Api:
     def __init__(self, paths: LabPaths, state: Callable[[int], str] = lxc_runtime.state,
                  pid: Callable[[int], int | None] = lxc_runtime.init_pid,
-                 recompile: Callable[[LabPaths], Any] | None = None) -> None:
+                 recompile: Callable[[LabPaths], Any] | None = None, legacy_vmid: bool = False) -> None:
         """`state`/`pid` probe the CT runtime and `recompile` loads the firewall after a .fw write (the lab's nft
-        compiler by default); unit tests inject fakes so they need neither LXC nor nftables."""
-        self.paths, self.state, self.pid = paths, state, pid
+        compiler by default); unit tests inject fakes so they need neither LXC nor nftables. `legacy_vmid` makes
+        the CT list return `vmid` as a string, as PVE <= 8.1 did, so clients' int() coercion can be exercised."""
+        self.paths, self.state, self.pid, self.legacy_vmid = paths, state, pid, legacy_vmid
         self.recompile = recompile if recompile is not None else _apply_firewall
         self._write_lock = threading.Lock()  # PVE serialises writers with cfs locks; concurrent PUTs must not interleave
 
@@ -158,7 +159,8 @@ class Api:
 
     def lxc_list(self, node: str) -> Any:
         _node(node)
-        return [self._status(v) for v in self._vmids()]
+        entries = [self._status(v) for v in self._vmids()]
+        return [{**e, "vmid": str(e["vmid"])} for e in entries] if self.legacy_vmid else entries
 
     def lxc_index(self, node: str, vmid: str) -> Any:
         _node(node)

@@ -190,22 +190,48 @@ def build_server(paths: LabPaths, host: str, port: int, certfile: str, keyfile: 
     return server
 
 
-def main(argv: list[str] | None = None) -> None:
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"--listen {value!r}: expected ADDR:PORT, e.g. 198.18.0.13:8006")
+    return host, int(port)
+
+
+def ensure_root_password(paths: LabPaths) -> Path:
+    """The lab's root@pam password for ticket auth (created once, mode 0600 from the start)."""
+    path = paths.secrets / "root-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(base64.b32encode(os.urandom(15)).decode() + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="phoenix-lab api")
-    p.add_argument("--state", required=True)
-    p.add_argument("--listen", required=True)
+    p.add_argument("--state", required=True, type=Path)
+    p.add_argument("--listen", required=True, type=_listen, help="ADDR:PORT")
     p.add_argument("--cert", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--auth-delay", type=float, default=AUTH_DELAY, help="seconds before a 401 (PVE: 3; lab default 0)")
+    p.add_argument("--legacy-vmid", action="store_true", help="CT list returns vmid as a string (PVE <= 8.1)")
     args = p.parse_args(argv)
-    host, _, port = args.listen.rpartition(":")
-    paths = LabPaths(Path(args.state), LabPaths.default().cache)
-    pw = paths.secrets / "root-password"
-    if not pw.exists():
-        pw.write_text(base64.b32encode(os.urandom(15)).decode() + "\n")
-        pw.chmod(0o600)
-    build_server(paths, host, int(port), args.cert, args.key, auth_delay=args.auth_delay).serve_forever()
+    if not (args.state / "pve").is_dir():
+        print(f"phoenix-lab api: --state {args.state}: no pve/ directory (the lab's /etc/pve)", file=sys.stderr)
+        return 2
+    paths = LabPaths(args.state, LabPaths.default().cache)
+    ensure_root_password(paths)
+    host, port = args.listen
+    try:
+        server = build_server(paths, host, port, args.cert, args.key, api=Api(paths, legacy_vmid=args.legacy_vmid),
+                              auth_delay=args.auth_delay)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"phoenix-lab api: cannot serve on {host}:{port} with {args.cert}: {exc}", file=sys.stderr)
+        return 2
+    server.serve_forever()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

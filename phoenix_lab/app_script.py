@@ -24,7 +24,7 @@ def redeploy(ctid: int, log=print) -> None:
     if lxc_runtime.state(ctid) != "running":
         log(f"ct{ctid} is not running: files redeployed, start it with pct start {ctid}")
         return
-    attach = lambda *cmd: run(lxc_runtime.attach_argv(ctid, list(cmd)), timeout=60)  # noqa: E731
+    attach = lambda *cmd: run(lxc_runtime.attach_argv(ctid, list(cmd)), timeout=60)
     attach("systemctl", "daemon-reload")
     if ct.role == "gateway":
         attach("nginx", "-t")

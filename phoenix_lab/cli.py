@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import json
 import os
 import sys
@@ -72,6 +73,7 @@ def cmd_fault(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly, as Unix tools do
     parser = argparse.ArgumentParser(prog="phoenix-lab", description="an embedded Phoenix Hypervisor host")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="bring the lab up (idempotent)").set_defaults(func=lambda a: (lifecycle.up(), 0)[1])

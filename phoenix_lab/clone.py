@@ -5,7 +5,7 @@ snapshot, gets its declared config, firewall and application, and is started.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from phoenix_lab import firewall, lifecycle, lxc_runtime, pct, provision, rootfs
 from phoenix_lab.paths import LabPaths

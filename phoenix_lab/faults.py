@@ -11,11 +11,10 @@ import json
 import os
 import re
 import shutil
-import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from phoenix_lab import firewall, gateway_config, lifecycle, lxc_runtime, pct, pki, provision, rootfs, service_plan
 from phoenix_lab.paths import LabPaths

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from phoenix_lab.paths import LabPaths, NETNS
+from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
 from phoenix_verify.pve_formats import FirewallFile, FwRule, Net0, parse_ct_config, parse_firewall_file
 

@@ -155,7 +155,7 @@ def stop(ctid: int, timeout: int = 10) -> None:
 
 def attach_argv(ctid: int, command: list[str]) -> list[str]:
     argv = ["lxc-attach", "-P", str(PATHS.lxc), "-n", str(ctid), "--keep-env", "--", *command]
-    from phoenix_lab.sh import in_lab_netns
     from phoenix_lab.paths import NETNS
+    from phoenix_lab.sh import in_lab_netns
 
     return argv if in_lab_netns() else ["nsenter", f"--net=/run/netns/{NETNS}", *argv]

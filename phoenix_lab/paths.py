@@ -22,7 +22,7 @@ class LabPaths:
     cache: Path
 
     @classmethod
-    def default(cls) -> "LabPaths":
+    def default(cls) -> LabPaths:
         return cls(Path(os.environ.get("PHOENIX_LAB_HOME", "/var/lib/phoenix-lab")),
                    Path(os.environ.get("PHOENIX_LAB_CACHE", "/var/cache/phoenix-lab")))
 

@@ -12,15 +12,23 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from phoenix_lab import lxc_runtime, rootfs
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError
 from phoenix_verify.pve_formats import (
-    CtConfig, Net0, listsnapshot_output, parse_ct_config, parse_property_string, pct_config_output,
-    pct_list_output, print_property_string, typed_value, write_ct_config,
+    CtConfig,
+    Net0,
+    listsnapshot_output,
+    parse_ct_config,
+    parse_property_string,
+    pct_config_output,
+    pct_list_output,
+    print_property_string,
+    typed_value,
+    write_ct_config,
 )
 
 PATHS = LabPaths.default()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from phoenix_lab import lxc_runtime, pct, rootfs, service_plan
 from phoenix_lab.paths import LabPaths

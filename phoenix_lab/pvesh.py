@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         return 255
     verb, path, rest = VERBS[args[0]], args[1], args[2:]
     params: dict[str, str] = {}
+    output_format = "json"
     i = 0
     while i < len(rest):
         key = rest[i].lstrip("-")
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         if "=" in key:
             key, value = key.split("=", 1)
             i -= 1
-        if key != "output-format":
+        if key == "output-format":
+            output_format = value
+        else:
             params[key] = value
         i += 2
     try:
@@ -35,9 +38,19 @@ def main(argv: list[str] | None = None) -> int:
             for key, msg in exc.errors.items():
                 print(f"{key}: {msg}", file=sys.stderr)
         return 255
+    except (OSError, ValueError) as exc:  # unreadable state, malformed file: PVE's die -> 500, never a traceback
+        print(f"500 {exc}", file=sys.stderr)
+        return 255
     if data is not None:
-        print(json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        print(render(data, output_format))
     return 0
+
+
+def render(data: object, output_format: str) -> str:
+    """JSON::XS canonical output: compact for `json`, 3-space indent and ` : ` for `json-pretty` (other formats: json)."""
+    if output_format == "json-pretty":
+        return json.dumps(data, sort_keys=True, indent=3, separators=(",", " : "), ensure_ascii=False)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 if __name__ == "__main__":

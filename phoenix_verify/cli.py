@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import importlib
 import sys
 
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly, as Unix tools do
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -30,36 +30,39 @@ class Route:
     streaming: bool = False   # long-running API route: timeouts + buffering off
     websocket: str | None = None   # path of the service's WebSocket endpoint through the gateway (§3.3)
     by_hostname_only: bool = False
+    direct_path: str = "/"    # the same service asked inside its CT (prefix stripped as the gateway does)
 
 
-def _port(ct: Container) -> int:
+def port_of(ct: Container) -> int:
     if ct.vllm:
         return ct.vllm.port
     return ct.ports[0].container if ct.ports else DEFAULT_PORTS.get(ct.role, 80)
 
 
 def _upstream(ct: Container) -> str:
-    return f"{ct.network.ip.ip}:{_port(ct)}"
+    return f"{ct.network.ip.ip}:{port_of(ct)}"
 
 
 def routes(inv: Inventory) -> tuple[Route, ...]:
     """Every §3.1.2 route the inventory implies (first CT of a role serves it, as the gateway renders it)."""
     out: list[Route] = []
     for ct in inv.by_role("qdrant")[:1]:
-        out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", MAIN_HOST, _upstream(ct)))
+        out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", MAIN_HOST, _upstream(ct),
+                         direct_path="/healthz"))
     vllm = [c for c in inv.by_role("vllm") if c.vllm and not c.is_template]
     for ct in [c for c in vllm if c.vllm.model_type != "embedding"][:1]:
         out.append(Route("vllm-chat", ct, "POST", "/v1/chat/completions", "/v1/chat/completions", MAIN_HOST,
-                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True))
+                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/chat/completions"))
     for ct in [c for c in vllm if c.vllm.model_type == "embedding"][:1]:
         out.append(Route("vllm-embeddings", ct, "POST", "/v1/embeddings", "/v1/embeddings", MAIN_HOST,
-                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True))
+                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/embeddings"))
     for ct in inv.by_role("n8n")[:1]:
         out.append(Route("n8n", ct, "GET", "/n8n/", "/n8n/", MAIN_HOST, _upstream(ct),
-                         websocket="/n8n/rest/push"))
+                         websocket="/n8n/rest/push", direct_path="/healthz"))
     for ct in inv.by_role("portainer")[:1]:
         out.append(Route("portainer", ct, "GET", "/", "/", PORTAINER_HOST, _upstream(ct), scheme="https",
-                         websocket="/api/websocket/exec", by_hostname_only=True))
+                         websocket="/api/websocket/exec", by_hostname_only=True,
+                         direct_path="/api/status"))
     for ct in inv.by_role("openwebui")[:1]:
         out.append(Route("openwebui", ct, "GET", "/", "/", MAIN_HOST, _upstream(ct),
                          websocket="/ws/socket.io/?EIO=4&transport=websocket"))
@@ -73,3 +76,12 @@ def upstream_endpoints(inv: Inventory) -> frozenset[str]:
         ports = {p.container for p in ct.ports} | ({ct.vllm.port} if ct.vllm else set())
         out |= {f"{ct.network.ip.ip}:{p}" for p in ports}
     return frozenset(out)
+
+
+def request_body(route: Route) -> dict | None:
+    """The smallest valid request for a route (vLLM routes need a body naming the served model)."""
+    if route.name == "vllm-chat":
+        return {"model": route.model, "messages": [{"role": "user", "content": "Hello! What is your name?"}], "max_tokens": 16}
+    if route.name == "vllm-embeddings":
+        return {"model": route.model, "input": ["phoenix gateway check"]}
+    return None

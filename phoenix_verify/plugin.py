@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
 from phoenix_verify import markers, params, reports, stats
 from phoenix_verify.redact import redact
 

@@ -73,10 +73,11 @@ class DirectResponse:
 
 
 def direct_request(ctid: int, access: str, method: str, port: int, path: str, body: Any = None,
-                   timeout: float = 10.0) -> DirectResponse:
-    """A request to 127.0.0.1:port from inside the CT (curl via one pct exec); status 0 = no connection."""
-    cmd = ["curl", "-sS", "-m", str(int(timeout)), "-o", "-", "-w", r"\n%{http_code}", "-X", method,
-           f"http://127.0.0.1:{port}{path}"]
+                   timeout: float = 10.0, scheme: str = "http") -> DirectResponse:
+    """A request to 127.0.0.1:port from inside the CT (curl via one pct exec); status 0 = no connection.
+    HTTPS is not verified here: the service's own certificate is the gateway's concern (proxy_ssl_verify)."""
+    cmd = ["curl", "-sS", "-k", "-m", str(int(timeout)), "-o", "-", "-w", r"\n%{http_code}", "-X", method,
+           f"{scheme}://127.0.0.1:{port}{path}"]
     if body is not None:
         cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
     out = pct_host(spec_for(ctid, access)).run(" ".join(shlex.quote(c) for c in cmd))

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import ssl
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +28,7 @@ from phoenix_verify.target import Target, load_target
 PATHS = LabPaths.default()
 CLONE_NEWNET = 0x40000000
 MISSING = 999
+PROBE_WAIT = 3  # seconds nc waits for a TCP connect
 STABLE_PATHS = ["/version", "/cluster/firewall/options", "/nodes/pve/firewall/options"]
 PER_CT_PATHS = ["config", "snapshot", "firewall/options", "firewall/rules"]
 
@@ -174,11 +176,19 @@ def test_port_for_gateway_only_until_net0_firewall_is_removed(inv: Inventory, la
     address = str(guarded.network.ip.ip)
 
     def reaches(client: Container) -> bool:
-        probe = lab_run("pct", "exec", str(client.ctid), "--", "nc", "-z", "-w", "3", address, str(port))
+        nonlocal last_probe
+        started = time.monotonic()
+        probe = lab_run("pct", "exec", str(client.ctid), "--", "nc", "-z", "-w", str(PROBE_WAIT), address, str(port))
+        last_probe = time.monotonic() - started
         return probe.returncode == 0
 
+    last_probe = 0.0
     assert reaches(gateway), f"CT {gateway.ctid} -> {address}:{port} must be admitted"
     assert not reaches(other), f"CT {other.ctid} -> {address}:{port} must be dropped by CT {guarded.ctid}'s firewall"
+    options = json.loads(lab_run("pvesh", "get", f"/nodes/pve/lxc/{guarded.ctid}/firewall/options",
+                                 "--output-format", "json").stdout)
+    if options.get("policy_in", "DROP") == "DROP":
+        assert last_probe >= PROBE_WAIT, "policy DROP drops silently (the probe waits out its timeout, no RST)"
     shown = lab_run("pct", "config", str(guarded.ctid)).stdout
     net0 = re.search(r"^net0: (.*)$", shown, re.MULTILINE)[1]
     assert "firewall=1" in net0.split(",")

@@ -33,9 +33,8 @@ def failing(doc: dict[str, Any]) -> list[str]:
     return [t["nodeid"] for t in doc["tests"] if t["outcome"] in ("failed", "error")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def write_matrix():
-    yield
+def write_matrix() -> None:
+    """Rewritten after every fault, so an interrupted run still leaves its rows."""
     lines = ["# Fault matrix", "", "Written by `make fault-matrix` (selftest/lab/test_fault_matrix.py) against the lab.", "",
              "| fault | layer | detected by | diagnosed as | remediated by | green after |", "|---|---|---|---|---|---|"]
     lines += [f"| {n} | {r['layer']} | {r['detected']} | {r['diagnosed']} | {r['remediated']} | {r['green']} |" for n, r in ROWS.items()]
@@ -73,3 +72,4 @@ def test_fault_is_detected_diagnosed_and_remediated(name: str, tmp_path: Path) -
     finally:
         if name in faults.applied():
             faults.clear(name)
+        write_matrix()

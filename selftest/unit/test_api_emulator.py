@@ -366,12 +366,21 @@ def test_write_parameters_are_checked_like_pve(lab: Lab, client: httpx.Client) -
     assert missing.json()["errors"] == {"type": "property is missing and it is not optional"}
 
 
-def test_config_put_delegates_to_pct(lab: Lab, client: httpx.Client) -> None:
-    resp = client.put("/nodes/pve/lxc/953/config", data={"hostname": "gateway", "onboot": "1"})
+@pytest.fixture
+def scratch_ct(lab: Lab) -> Iterator[int]:
+    """A CT that only one test changes, removed afterwards so the listing tests stay exact."""
+    lab.paths.ct_conf(970).write_text(CONF_953)
+    yield 970
+    lab.paths.ct_conf(970).unlink()
+
+
+def test_config_put_delegates_to_pct(client: httpx.Client, scratch_ct: int) -> None:
+    url = f"/nodes/pve/lxc/{scratch_ct}/config"
+    resp = client.put(url, data={"hostname": "gateway", "onboot": "1"})
     assert resp.status_code == 200 and resp.json() == {"data": None}
-    data = client.get("/nodes/pve/lxc/953/config").json()["data"]
+    data = client.get(url).json()["data"]
     assert (data["hostname"], data["onboot"]) == ("gateway", 1)
-    resp = client.put("/nodes/pve/lxc/953/config", data={"bogus": "1"})
+    resp = client.put(url, data={"bogus": "1"})
     assert (resp.status_code, resp.reason_phrase) == (400, "Parameter verification failed.")
     assert "bogus" in resp.json()["errors"]
 
@@ -442,6 +451,12 @@ def slow_auth_server(lab: Lab) -> Iterator[str]:
     server.server_close()
 
 
+def test_legacy_vmid_strings(lab: Lab) -> None:
+    api = Api(lab.paths, state=lambda _: "stopped", pid=lambda _: None, recompile=lambda _: None, legacy_vmid=True)
+    assert {ct["vmid"] for ct in api.handle("GET", "/nodes/pve/lxc", {})} == {"951", "953"}
+    assert api.handle("GET", "/nodes/pve/lxc/951/status/current", {})["vmid"] == 951
+
+
 def test_auth_failure_delay_is_configurable(lab: Lab, slow_auth_server: str) -> None:
     start = time.monotonic()
     resp = httpx.get(f"{slow_auth_server}/version", verify=_tls(lab), timeout=10)
@@ -459,6 +474,12 @@ def test_pvesh_prints_canonical_json(lab: Lab) -> None:
     proc = _pvesh(lab, "get", "/nodes/pve/lxc/951/firewall/options", "--output-format", "json")
     digest = hashlib.sha1(b"enable:1\npolicy_in:DROP\n").hexdigest()
     assert (proc.returncode, proc.stdout) == (0, f'{{"digest":"{digest}","enable":1,"policy_in":"DROP"}}\n')
+
+
+def test_pvesh_json_pretty_is_json_xs_pretty(lab: Lab) -> None:
+    proc = _pvesh(lab, "get", "/cluster/firewall/options", "--output-format=json-pretty")
+    digest = hashlib.sha1(b"enable:1\npolicy_in:DROP\npolicy_out:ACCEPT\n").hexdigest()
+    assert proc.stdout == f'{{\n   "digest" : "{digest}",\n   "enable" : 1,\n   "policy_in" : "DROP",\n   "policy_out" : "ACCEPT"\n}}\n'
 
 
 def test_pvesh_errors_exit_255_with_code_on_stderr(lab: Lab) -> None:

@@ -73,7 +73,7 @@ def test_open_source_nginx_confirms_the_plus_only_rule(tmp_path: Path, extra: st
     conf.write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{\n"
                     f"  access_log off;\n  upstream u {{ server 198.18.0.152:6333; }}\n"
                     f"  server {{ listen 127.0.0.1:1; location / {{ proxy_pass http://u; {extra} }} }}\n}}\n")
-    out = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True, timeout=20)
+    out = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True, timeout=20, check=False)
     assert (out.returncode == 0) is accepted, out.stderr
     if not accepted:
         assert "unknown directive \"health_check\"" in out.stderr

@@ -321,3 +321,22 @@ def test_listsnapshot_documented_output(utc: object) -> None:
 def test_listsnapshot_without_snapshots_shows_only_current() -> None:
     # printf("%s %-27s %-23s %s\n") with an empty time column
     assert listsnapshot_output({}, parent=None) == "`-> " + "current".ljust(27) + " " + " " * 23 + " You are here!\n"
+
+
+LINE = st.one_of(
+    st.text(alphabet="abcdefgIOUTNRLSP[]|#:=-,. 0123456789\t", max_size=40),
+    st.sampled_from(["[OPTIONS]", "[RULES]", "[IPSET x]", "[group g]", "[pve:pending]", "[snap1]", "IN ACCEPT -p",
+                     "|OUT DROP -dport", "lxc.idmap = u 0", "memory: lots", "onboot: maybe", "#%ZZ%"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(LINE, max_size=12))
+def test_parsers_never_crash_on_malformed_files(lines: list[str]) -> None:
+    """Hand-edited files reach the suite: parsing must yield a structure (the checks then report), not raise."""
+    text = "\n".join(lines) + "\n"
+    cfg = parse_ct_config(text)
+    assert len(cfg.as_api()["digest"]) == 40
+    fw = parse_firewall_file(text)
+    assert isinstance(write_firewall_file(fw), str)
+    assert all(isinstance(rule, FwRule) for rule in fw.rules)

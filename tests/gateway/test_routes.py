@@ -6,6 +6,7 @@ import pytest
 
 from phoenix_verify import gateway_contract, params
 from phoenix_verify.access.http import websocket_opens
+from phoenix_verify.checks import routing
 from phoenix_verify.gateway_contract import Route
 
 GATEWAY_CTID = str(params.inventory().gateway().ctid) if params.inventory().gateway() else "?"
@@ -17,21 +18,14 @@ def _param(route: Route) -> object:
     return pytest.param(route, id=route.name, marks=[pytest.mark.ctid(route.ct.ctid)])
 
 
-def _body(route: Route) -> dict | None:
-    if route.name == "vllm-chat":
-        return {"model": route.model, "messages": [{"role": "user", "content": "Hello! What is your name?"}], "max_tokens": 16}
-    if route.name == "vllm-embeddings":
-        return {"model": route.model, "input": ["phoenix gateway check"]}
-    return None
-
-
 @pytest.mark.parametrize("route", [_param(r) for r in ROUTES])
 def test_route_answers_through_the_gateway(route: Route, gw_clients: dict[str | None, httpx.Client]) -> None:
-    client = gw_clients[route.hostname]
-    resp = client.request(route.method, route.path, json=_body(route), follow_redirects=True)
-    assert resp.status_code == 200, f"{route.method} https://{route.hostname}{route.path} -> {resp.status_code}: {resp.text[:200]}"
-    if route.model:
-        assert resp.json()["model"] == route.model
+    """The gateway passes the declared service's answer through; a service that is down itself is its own
+    layer's failure, so the route is then not judged."""
+    result = routing.verdict(params.target(), route, *routing.probe_gateway(params.target(), route, gw_clients[route.hostname]))
+    if result.upstream_down and result.gateway_status != 200:
+        pytest.skip(f"{route.ct.slug} does not answer inside its CT either ({result.detail})")
+    assert result.routed, result.detail
 
 
 @pytest.mark.parametrize("route", [_param(r) for r in ROUTES if r.by_hostname_only])
@@ -44,4 +38,7 @@ def test_hostname_only_service_is_not_reachable_by_gateway_ip(route: Route, gw_c
 
 @pytest.mark.parametrize("route", [_param(r) for r in ROUTES if r.websocket])
 def test_websocket_upgrade_passes_through(route: Route) -> None:
-    assert websocket_opens(params.target(), route.hostname, route.websocket) is None
+    failure = websocket_opens(params.target(), route.hostname, route.websocket)
+    if failure and routing.cached_verdict(params.target(), route).upstream_down:
+        pytest.skip(f"{route.ct.slug} does not answer inside its CT either")
+    assert failure is None

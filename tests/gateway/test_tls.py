@@ -13,7 +13,7 @@ from phoenix_verify.checks import tls
 TARGET = params.target()
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
-pytestmark = [pytest.mark.gateway, pytest.mark.ctid(int(GATEWAY_CTID)) if GATEWAY else pytest.mark.gateway]
+pytestmark = [pytest.mark.gateway, *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
 HOSTS = list(TARGET.gateway_hostnames)
 
 

@@ -1,7 +1,7 @@
 """Session clients for the vLLM layer: the official openai client through the gateway, and the routed CTs."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import openai
@@ -10,6 +10,7 @@ import pytest
 from phoenix_verify import gateway_contract, params
 from phoenix_verify.access.http import gateway_client
 from phoenix_verify.access.openai_client import gateway_openai
+from phoenix_verify.checks import routing
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,15 @@ def oai() -> Iterator[openai.OpenAI]:
 def gw() -> Iterator[httpx.Client]:
     with gateway_client(params.target(), gateway_contract.MAIN_HOST) as client:
         yield client
+
+
+@pytest.fixture
+def routed_via_gateway() -> Callable[[str], None]:
+    """Call with a route name before testing vLLM through the gateway: when the gateway itself does not route
+    it (a gateway-layer failure, reported there), the vLLM check cannot judge vLLM and is skipped."""
+    def check(route_name: str) -> None:
+        route = next(r for r in gateway_contract.routes(params.inventory()) if r.name == route_name)
+        result = routing.cached_verdict(params.target(), route)
+        if not result.routed and not result.upstream_down:
+            pytest.skip(f"the gateway does not route {route_name} ({result.detail}); see the gateway layer")
+    return check

@@ -2,6 +2,8 @@
 and a semantic paraphrase check with the real model."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import openai
 import pytest
@@ -23,7 +25,9 @@ def _embed(oai: openai.OpenAI, ct: Container, texts: list[str]) -> dict:
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_EMBED)
-def test_batched_embeddings_shape_order_and_declared_dimension(ct: Container, oai: openai.OpenAI) -> None:
+def test_batched_embeddings_shape_order_and_declared_dimension(ct: Container, oai: openai.OpenAI,
+                                                               routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-embeddings")
     if ct.vllm.embedding_dim is None:
         pytest.skip("the inventory declares no vllm_embedding_dim")
     body = _embed(oai, ct, BATCH)
@@ -32,7 +36,9 @@ def test_batched_embeddings_shape_order_and_declared_dimension(ct: Container, oa
 
 @pytest.mark.remediate("qdrant-collection.sh", str(QDRANT[0].values[0].ctid) if QDRANT else "?")
 @pytest.mark.parametrize("ct", ROUTED_EMBED)
-def test_dimension_matches_every_qdrant_collection(ct: Container, oai: openai.OpenAI, gw: httpx.Client) -> None:
+def test_dimension_matches_every_qdrant_collection(ct: Container, oai: openai.OpenAI, gw: httpx.Client,
+                                                   routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-embeddings")
     dim = len(_embed(oai, ct, ["dimension probe"])["data"][0]["embedding"])
     listing = gw.get("/qdrant/collections")
     assert listing.status_code == 200, f"GET /qdrant/collections through the gateway -> {listing.status_code}"
@@ -47,7 +53,9 @@ def test_dimension_matches_every_qdrant_collection(ct: Container, oai: openai.Op
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_EMBED)
-def test_embeddings_are_unit_norm(ct: Container, oai: openai.OpenAI) -> None:
+def test_embeddings_are_unit_norm(ct: Container, oai: openai.OpenAI,
+                                  routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-embeddings")
     norms = [oc.norm(d["embedding"]) for d in _embed(oai, ct, BATCH)["data"]]
     assert norms == pytest.approx([1.0] * len(BATCH), abs=1e-3)
 
@@ -55,7 +63,9 @@ def test_embeddings_are_unit_norm(ct: Container, oai: openai.OpenAI) -> None:
 @pytest.mark.semantic
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_EMBED)
-def test_paraphrase_is_closer_than_unrelated_sentence(ct: Container, oai: openai.OpenAI) -> None:
+def test_paraphrase_is_closer_than_unrelated_sentence(ct: Container, oai: openai.OpenAI,
+                                                      routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-embeddings")
     anchor, para, other = (d["embedding"] for d in _embed(oai, ct, [
         "How do I restart the web server?", "What is the way to reboot the HTTP server?", "Bananas are rich in potassium."])["data"])
     assert oc.cosine(anchor, para) > oc.cosine(anchor, other)

@@ -2,6 +2,8 @@
 OpenAI chat and embeddings contract of the pinned vLLM version (anchors §5)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import openai
 import pytest
@@ -58,14 +60,18 @@ def test_chat_completion_shape_inside_the_ct(ct: Container) -> None:
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_chat_completion_shape_through_gateway(ct: Container, oai: openai.OpenAI) -> None:
+def test_chat_completion_shape_through_gateway(ct: Container, oai: openai.OpenAI,
+                                               routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     completion = oai.chat.completions.create(model=ct.vllm.served_model_name, messages=HELLO, max_tokens=16)
     assert oc.chat_completion_problems(completion.model_dump(), ct.vllm.served_model_name) == []
 
 
 @pytest.mark.remediate("gateway-config.sh", str(params.inventory().gateway().ctid if params.inventory().gateway() else "?"))
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_streaming_framing_through_gateway(ct: Container, gw: httpx.Client) -> None:
+def test_streaming_framing_through_gateway(ct: Container, gw: httpx.Client,
+                                           routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     body = {"model": ct.vllm.served_model_name, "messages": HELLO, "max_tokens": 16, "stream": True,
             "stream_options": {"include_usage": True}}
     with gw.stream("POST", "/v1/chat/completions", json=body) as resp:
@@ -78,7 +84,9 @@ def test_streaming_framing_through_gateway(ct: Container, gw: httpx.Client) -> N
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_unknown_model_is_404_with_error_envelope(ct: Container, oai: openai.OpenAI) -> None:
+def test_unknown_model_is_404_with_error_envelope(ct: Container, oai: openai.OpenAI,
+                                                  routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     with pytest.raises(openai.NotFoundError) as err:
         oai.chat.completions.create(model="no-such-model-phoenix-verify", messages=HELLO, max_tokens=4)
     assert oc.error_envelope_problems(err.value.response.json(), 404) == []
@@ -86,7 +94,9 @@ def test_unknown_model_is_404_with_error_envelope(ct: Container, oai: openai.Ope
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_invalid_body_is_400_with_error_envelope(ct: Container, gw: httpx.Client) -> None:
+def test_invalid_body_is_400_with_error_envelope(ct: Container, gw: httpx.Client,
+                                                 routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     resp = gw.post("/v1/chat/completions", json={"model": ct.vllm.served_model_name, "messages": "not-a-list"})
     assert resp.status_code == 400, resp.text[:200]
     assert oc.error_envelope_problems(resp.json(), 400) == []
@@ -94,7 +104,9 @@ def test_invalid_body_is_400_with_error_envelope(ct: Container, gw: httpx.Client
 
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_prompt_beyond_max_model_len_is_400(ct: Container, oai: openai.OpenAI) -> None:
+def test_prompt_beyond_max_model_len_is_400(ct: Container, oai: openai.OpenAI,
+                                            routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     prompt = "word " * ((ct.vllm.max_model_len or 4096) + 16)
     with pytest.raises(openai.BadRequestError) as err:
         oai.chat.completions.create(model=ct.vllm.served_model_name, messages=[{"role": "user", "content": prompt}], max_tokens=4)
@@ -104,7 +116,9 @@ def test_prompt_beyond_max_model_len_is_400(ct: Container, oai: openai.OpenAI) -
 @pytest.mark.semantic
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
-def test_chat_answers_a_factual_question(ct: Container, oai: openai.OpenAI) -> None:
+def test_chat_answers_a_factual_question(ct: Container, oai: openai.OpenAI,
+                                         routed_via_gateway: Callable[[str], None]) -> None:
+    routed_via_gateway("vllm-chat")
     if params.target().is_lab:
         pytest.skip("the lab's chat engine echoes (no real chat model is configured)")
     completion = oai.chat.completions.create(model=ct.vllm.served_model_name, temperature=0, max_tokens=16,

@@ -1,0 +1,50 @@
+"""The TLS version probe can see a legacy protocol when a server offers it (so 'refused' means refused)."""
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import trustme
+
+from phoenix_verify.checks import tls
+
+
+@pytest.fixture
+def legacy_server() -> Iterator[int]:
+    """A loopback TLS server speaking only TLS 1.0, for one handshake per accepted connection."""
+    cert = trustme.CA().issue_cert("localhost")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1
+    cert.configure_cert(ctx)
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(5)
+
+    def serve() -> None:
+        for _ in range(2):
+            try:
+                conn, _ = srv.accept()
+                with ctx.wrap_socket(conn, server_side=True):
+                    pass
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield srv.getsockname()[1]
+    srv.close()
+    thread.join(timeout=5)
+
+
+def test_probe_negotiates_tls10_and_is_refused_tls12(legacy_server: int) -> None:
+    try:
+        assert tls.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server) == "TLSv1"
+    except AssertionError:
+        pytest.skip("this OpenSSL build cannot speak TLS 1.0 even at SECLEVEL 0")
+    assert tls.handshake_version("127.0.0.1", "localhost", "TLSv1.2", port=legacy_server) is None
