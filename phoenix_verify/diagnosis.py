@@ -168,6 +168,19 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
                 root.tests.append(f.nodeid)
             else:
                 root.consequences.append(_consequence(f, base.obj, root.summary))
+    # 2b. cross-service checks (e.g. embedding dimension == qdrant's vectors.size) blocked by the other service
+    for key, root in list(roots.items()):
+        failure = next((f for f in failures if f.nodeid == root.tests[0]), None)
+        if failure is None or failure.ctid is None or failure.rung == "host":
+            continue
+        name = _test_name(failure.nodeid)
+        other = next((r for k, r in roots.items() if k != key and r.object.startswith("ct") and
+                      _role_of(r.object, inv) and _role_of(r.object, inv) in name and
+                      RUNGS.index(_rung_of(r, failures)) <= RUNGS.index(failure.rung)), None)
+        if other is not None:
+            other.consequences += [_consequence(f, other.object, other.summary) for f in failures if f.nodeid in root.tests]
+            other.consequences += root.consequences
+            del roots[key]
     # 3. gateway routes blocked by a broken gateway CT
     if gateway_down:
         groot = roots.get(lowest[gateway.ctid].obj)
@@ -176,6 +189,11 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
                 groot.consequences.append(_consequence(f, groot.object, groot.summary))
                 consumed.add(id(f))
     return sorted(roots.values(), key=lambda r: (RUNGS.index(_rung_of(r, failures)), r.object))
+
+
+def _role_of(obj: str, inv: Inventory) -> str | None:
+    ctid = obj[2:]
+    return inv.containers[int(ctid)].role if ctid.isdigit() and int(ctid) in inv.containers else None
 
 
 def _rung_of(root: RootCause, failures: list[Failure]) -> str:

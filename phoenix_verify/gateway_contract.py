@@ -32,6 +32,11 @@ class Route:
     by_hostname_only: bool = False
     direct_path: str = "/"    # the same service asked inside its CT (prefix stripped as the gateway does)
 
+    @property
+    def test_id(self) -> str:
+        """`phoenix.local/v1/embeddings`: names the route as an operator would type it (and diagnosis reads it)."""
+        return f"{self.hostname}{self.location}"
+
 
 def port_of(ct: Container) -> int:
     if ct.vllm:

@@ -37,6 +37,7 @@ class Finding:
     line: int
     rule: str
     message: str
+    route: str | None = None    # the contract route this finding breaks, if any (not part of the JSON output)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "rule": self.rule, "message": self.message}
@@ -80,10 +81,12 @@ class _Loader:
 
     def resolve(self, pattern: str, current: Path) -> list[Path]:
         """An include target: the longest suffix of it found under the input directory (a config copied off its
-        host), else the path as written."""
+        host: /etc/nginx/sites-enabled/* -> <input>/sites-enabled/*). Files outside the input are never read, so
+        this machine's own /etc/nginx cannot leak into the result; unresolved includes (mime.types) are skipped."""
         parts = Path(pattern).parts
         candidates = [str(self.root.joinpath(*parts[i:])) for i in range(1 if parts[0] == "/" else 0, len(parts))]
-        candidates.append(pattern if Path(pattern).is_absolute() else str(current.parent / pattern))
+        if not Path(pattern).is_absolute():
+            candidates.insert(0, str(current.parent / pattern))
         for cand in candidates:
             hits = sorted(Path(p) for p in glob.glob(cand) if Path(p).is_file() and Path(p) != current)
             if hits:
@@ -180,7 +183,7 @@ def lint(cfg: Config, inv: Inventory) -> list[Finding]:
     out: list[Finding] = []
     upstreams = {d.args[0]: d for d in cfg.http if d.name == "upstream" and d.args}
     known = upstream_endpoints(inv)
-    out += _upstream_findings(upstreams, known)
+    out += _upstream_findings(upstreams, known, _upstream_routes(cfg, inv))
     out += _plus_only(cfg.http)
     out += _cache_findings(cfg)
     out += _duplicate_names(cfg)
@@ -190,10 +193,24 @@ def lint(cfg: Config, inv: Inventory) -> list[Finding]:
             out += _ssl_verify_findings(loc, server, cfg)
             out += _direct_proxy_findings(loc, known)
     out += _route_findings(cfg, inv, upstreams)
-    return sorted(set(out), key=lambda f: (f.file, f.line, f.rule))
+    return sorted(set(out), key=lambda f: (f.file, f.line, f.rule, f.route or ""))
 
 
-def _upstream_findings(upstreams: dict[str, Directive], known: frozenset[str]) -> list[Finding]:
+def _upstream_routes(cfg: Config, inv: Inventory) -> dict[str, str]:
+    """upstream block name -> the contract route whose location proxies to it."""
+    out = {}
+    for route in routes(inv):
+        for server in _servers(cfg):
+            if route.hostname not in _names(server):
+                continue
+            for loc in _locations(server.block or []):
+                if _location_path(loc) == route.location:
+                    for pp in loc.children("proxy_pass"):
+                        out[re.sub(r"^https?://", "", pp.args[0]).split("/")[0]] = route.name
+    return out
+
+
+def _upstream_findings(upstreams: dict[str, Directive], known: frozenset[str], owners: dict[str, str]) -> list[Finding]:
     out = []
     for up in upstreams.values():
         for srv in up.children("server"):
@@ -201,7 +218,8 @@ def _upstream_findings(upstreams: dict[str, Directive], known: frozenset[str]) -
             addr = f"{m.group(1)}:{m.group(2)}" if m else (srv.args[0] if srv.args else "?")
             if addr not in known:
                 out.append(Finding(srv.file, srv.line, "upstream-undeclared",
-                                   f"upstream {up.args[0]} server {addr} is not a declared CT address and port"))
+                                   f"upstream {up.args[0]} server {addr} is not a declared CT address and port",
+                                   owners.get(up.args[0])))
     return out
 
 
@@ -304,7 +322,8 @@ def _route_findings(cfg: Config, inv: Inventory, upstreams: dict[str, Directive]
             problem = "no location" if not locs else f"{len(locs)} locations"
             f, line = (anchor.file, anchor.line) if anchor else ("-", 0)
             out.append(Finding(f, line, "route-location",
-                               f"route {route.name}: {problem} {route.location} on {route.hostname} (expected exactly one)"))
+                               f"route {route.name}: {problem} {route.location} on {route.hostname} (expected exactly one)",
+                               route.name))
             continue
         out += _route_upstream(route, locs[0], upstreams, upstream_endpoints(inv))
         out += _streaming_findings(route, locs[0])
@@ -315,14 +334,16 @@ def _route_upstream(route: Route, loc: Directive, upstreams: dict[str, Directive
     """The location must reach the route's CT; undeclared addresses are already reported by upstream-undeclared."""
     passes = loc.children("proxy_pass")
     if not passes:
-        return [Finding(loc.file, loc.line, "route-upstream", f"route {route.name}: location {route.location} has no proxy_pass")]
+        return [Finding(loc.file, loc.line, "route-upstream", f"route {route.name}: location {route.location} has no proxy_pass",
+                        route.name)]
     target = re.sub(r"^https?://", "", passes[0].args[0]).split("/")[0]
     servers = upstreams[target].children("server") if target in upstreams else []
     addrs = {f"{m.group(1)}:{m.group(2)}" for s in servers if s.args and (m := ADDR.match(s.args[0]))} or {target}
     if route.upstream in addrs or not addrs <= known:
         return []
     return [Finding(passes[0].file, passes[0].line, "route-upstream",
-                    f"route {route.name}: proxies to {', '.join(sorted(addrs))}, expected {route.upstream} ({route.ct.slug})")]
+                    f"route {route.name}: proxies to {', '.join(sorted(addrs))}, expected {route.upstream} ({route.ct.slug})",
+                    route.name)]
 
 
 def _streaming_findings(route: Route, loc: Directive) -> list[Finding]:
@@ -332,10 +353,10 @@ def _streaming_findings(route: Route, loc: Directive) -> list[Finding]:
     out = []
     buffering = loc.children("proxy_buffering")
     if not buffering or buffering[-1].args != ["off"]:
-        out.append(Finding(loc.file, loc.line, "streaming", f"route {route.name}: proxy_buffering is not off"))
+        out.append(Finding(loc.file, loc.line, "streaming", f"route {route.name}: proxy_buffering is not off", route.name))
     read = loc.children("proxy_read_timeout")
     if not read or _seconds(read[-1].args[0]) < MIN_STREAM_TIMEOUT_S:
         where = read[-1] if read else loc
         out.append(Finding(where.file, where.line, "streaming",
-                           f"route {route.name}: proxy_read_timeout below {MIN_STREAM_TIMEOUT_S}s"))
+                           f"route {route.name}: proxy_read_timeout below {MIN_STREAM_TIMEOUT_S}s", route.name))
     return out

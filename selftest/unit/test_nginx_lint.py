@@ -38,7 +38,7 @@ def test_clean_fixture_is_what_the_lab_renders(inv) -> None:
         assert (NGINX / "clean" / SITES / site.name).read_text() == site.text, site.name
 
 
-@pytest.mark.parametrize("path", ["clean", "clean/sites-available", "clean/sites-available/gateway.conf",
+@pytest.mark.parametrize("path", ["clean", "clean/nginx.conf", "clean/sites-available", "clean/sites-available/gateway.conf",
                                   "clean/sites-available/portainer.conf"])
 def test_clean_config_has_no_findings(inv, path: str) -> None:
     assert lint(load(NGINX / path), inv) == []
