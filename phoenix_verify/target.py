@@ -52,12 +52,15 @@ class Target:
         return self.lab_netns is not None
 
     @property
+    def is_live(self) -> bool:
+        """Whether the target describes a live system (the lab, or a host with an API, node or gateway)."""
+        return self.is_lab or bool(self.api_url or self.node or self.gateway_address)
+
+    @property
     def kind(self) -> str:
         if self.is_lab:
             return "phoenix-lab"
-        if self.api_url or self.node or self.gateway_address:
-            return "Proxmox host"
-        return "declared config only (static checks)"
+        return "Proxmox host" if self.is_live else "declared config only (static checks)"
 
     @property
     def has_api(self) -> bool:

@@ -21,6 +21,9 @@ pytestmark = [pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    if not params.target().is_live:
+        pytest.skip("the target declares no live system to read the deployed config from: "
+                    "check files before a deploy with `phoenix-verify lint-nginx PATH --inventory DIR`")
     return load(fetch_nginx_config(CTID, params.target().pct, tmp_path_factory.mktemp("gateway-nginx")))
 
 
@@ -44,7 +47,7 @@ def test_deployed_route_matches_contract(findings: list[Finding], route: Route) 
 
 
 @pytest.mark.remediate("nginx-reload.sh", str(CTID))
-def test_deployed_config_passes_nginx_t() -> None:
+def test_deployed_config_passes_nginx_t(deployed: Config) -> None:
     out = pct_host(spec_for(CTID, params.target().pct)).run("nginx -t 2>&1")
     assert out.rc == 0, out.stdout.strip()[-300:]
 
