@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_verify.diagnosis import RUNGS, Failure, RootCause, diagnose, place, remediation_order
+from phoenix_verify import netns
 from phoenix_verify.inventory import InventoryError, load_inventory
 from phoenix_verify.target import TargetError, load_target
 
@@ -89,6 +90,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
     return 1 if roots else 0
 
 
+def _enter_target(explicit: str | None) -> None:
+    """Remediation scripts call `pct`/`pvesh`: against the lab they must run on its host (netns, PATH, /etc/pve)."""
+    target = load_target(explicit)
+    if target.is_lab:
+        netns.enter_lab(target)
+
+
 def run_remediate(args: argparse.Namespace) -> int:
     path = Path(args.report)
     try:
@@ -97,6 +105,11 @@ def run_remediate(args: argparse.Namespace) -> int:
         print(f"phoenix-verify: {path}: cannot read the last run ({exc})", file=sys.stderr)
         return 2
     roots = [RootCause(**{k: v for k, v in rc.items() if k in RootCause.__dataclass_fields__}) for rc in doc.get("root_causes", [])]
+    try:
+        _enter_target(args.target)
+    except TargetError as exc:
+        print(f"phoenix-verify: {exc}", file=sys.stderr)
+        return 2
     if not roots:
         print("nothing to remediate: the last run has no root causes")
         return 0
