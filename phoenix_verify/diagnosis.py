@@ -20,7 +20,7 @@ RUNGS = ("host", "ct-config", "ct-running", "deps", "service", "path", "gateway-
 RUNG_RULES = (
     ("ct-running", ("status_matches", "exists_and", "is_started", "ct_is_running")),
     ("deps", ("dependencies_running",)),
-    ("service", ("listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
+    ("service", ("inside", "root_is_mapped", "writable", "listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
                  "error", "usage", "semantic", "norm", "dimension", "vllm_args", "port_is_open")),
     ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
 )
@@ -86,6 +86,12 @@ def place(failure: Failure, inv: Inventory) -> Failure:
     return failure
 
 
+def _priority(failure: Failure) -> tuple[int, int]:
+    """Lowest rung first; on one rung, a failure whose fix is manual (a certificate) explains the others."""
+    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
+    return RUNGS.index(failure.rung), 0 if script in MANUAL_HINTS else 1
+
+
 def _route_backend(route: str, inv: Inventory) -> int | None:
     for ct in inv.services():
         if ct.vllm and ((route.startswith("/v1/chat") and ct.vllm.model_type == "chat")
@@ -149,7 +155,7 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
     for ctid, items in by_service.items():
         live = [f for f in items if id(f) not in consumed]
         if live:
-            lowest[ctid] = min(live, key=lambda f: RUNGS.index(f.rung))
+            lowest[ctid] = min(live, key=_priority)
     gateway_down = gateway is not None and gateway.ctid in lowest and RUNGS.index(lowest[gateway.ctid].rung) <= RUNGS.index("service")
     for ctid, items in by_service.items():
         live = [f for f in items if id(f) not in consumed]
