@@ -130,7 +130,7 @@ def _write_hostname(ctid: int, hostname: str) -> None:
 
 CGROUP_STASH = Path("/run/phoenix-lab-cgroup")
 SYSFS_FOR_NETNS = (
-    'mount --make-rprivate / && mount --rbind /sys/fs/cgroup "$0" && mount -t sysfs sysfs /sys'
+    'mount --make-rprivate / && mount --rbind /sys/fs/cgroup "$0" && umount -l /sys && mount -t sysfs sysfs /sys'
     ' && mount --rbind "$0" /sys/fs/cgroup && umount -l "$0" && exec "$@"'
 )
 
