@@ -168,7 +168,9 @@ def _n8n_files(ct: Container, inv: Inventory) -> list[PushedFile]:
            f"--shell /bin/sh {N8N_USER}; mkdir -p {data}; chown {N8N_USER}:{N8N_USER} {data}")
     cmd = ["/usr/bin/python3", f"{SERVICES_DST}/n8n_server.py", "--port", str(_ports(ct)[0]), "--data", data,
            "--base-path", "/n8n/"]
-    return [PushedFile(f"{UNIT_DIR}/n8n.service", _unit("n8n workflow automation", cmd, user=N8N_USER, pre=pre))]
+    # systemd resolves User= before any ExecStartPre runs, so the user is created first and privileges dropped after
+    start = ["/bin/sh", "-c", f"{pre}; exec setpriv --reuid={N8N_USER} --regid={N8N_USER} --init-groups {shlex.join(cmd)}"]
+    return [PushedFile(f"{UNIT_DIR}/n8n.service", _unit("n8n workflow automation", start))]
 
 
 def _portainer_files(ct: Container, inv: Inventory) -> list[PushedFile]:
