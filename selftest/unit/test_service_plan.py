@@ -67,7 +67,8 @@ def test_qdrant_gets_a_collection_sized_to_the_embedding_model(inv: Inventory) -
 def test_n8n_runs_as_node_and_owns_its_data_dir(inv: Inventory) -> None:
     ct = inv.by_role("n8n")[0]
     unit = next(f for f in sp.ct_files(ct, inv) if f.path == "/etc/systemd/system/n8n.service").content.decode()
-    assert "User=node" in unit
+    # the user is created before privileges are dropped: systemd would resolve User= before any ExecStartPre
+    assert "exec setpriv --reuid=node --regid=node --init-groups /usr/bin/python3" in unit
     assert f"chown node:node {ct.dedicated_volumes[0].mount_point}" in unit
 
 
