@@ -18,8 +18,9 @@ def trace() -> dict[str, str]:
         "mounts": "".join(line + "\n" for line in sh("cat /proc/mounts").splitlines() if "phoenix-lab" in line or "phx-" in line),
         "routes": sh("ip route show table all type unreachable"),
         "nft": sh("nft list tables"),
-        "processes": "".join(line + "\n" for line in sh("ps -eo args").splitlines()
-                             if ("phoenix_lab.api_server" in line or "lxc-start" in line) and "ps -eo" not in line),
+        # zombies are skipped: this machine's PID 1 does not reap orphans, so an exited lxc-start stays <defunct>
+        "processes": "".join(line + "\n" for line in sh("ps -eo stat=,args=").splitlines()
+                             if ("phoenix_lab.api_server" in line or "lxc-start" in line) and not line.startswith("Z")),
         "subuid": Path("/etc/subuid").read_text() if Path("/etc/subuid").exists() else "",
         "subgid": Path("/etc/subgid").read_text() if Path("/etc/subgid").exists() else "",
         "passwd": "".join(line for line in Path("/etc/passwd").read_text().splitlines(True) if "phoenix_admin" in line),
@@ -44,3 +45,4 @@ def test_down_leaves_no_trace_and_up_restores(lab_cli) -> None:
     assert again.returncode == 0 and "created from the base image" not in again.stdout
     back = trace()
     assert "phx-host" in back["netns"] and "198.18.0.0/15" in back["routes"]
+    assert "pve_firewall" not in gone["nft"]
