@@ -42,7 +42,6 @@ def up(log: Callable[[str], None] = print) -> Inventory:
     _start_api(paths, log)
     _write_target(paths, inv)
     provision.wait_ready(inv, log)
-    provision.ensure_collections(inv, log)
     log(f"[lab] up in {time.monotonic() - started:.1f}s; target: {paths.target}")
     return inv
 

@@ -214,22 +214,6 @@ def wait_ready(inv: Inventory, log: Callable[[str], None], timeout: float = 120)
     log("[lab] all services listening")
 
 
-def ensure_collections(inv: Inventory, log: Callable[[str], None]) -> None:
-    """The embeddings collection in qdrant, sized by the embedding model's declared dimension (cross-service contract)."""
-    dims = [c.vllm.embedding_dim for c in inv.by_role("vllm") if c.vllm and c.vllm.model_type == "embedding"]
-    for ct in inv.by_role("qdrant"):
-        for name in ct.extra.get("qdrant_collections") or ["embeddings"]:
-            size = dims[0] if dims else None
-            if not size:
-                continue
-            port = ct.ports[0].container if ct.ports else 6333
-            body = '{"vectors": {"size": %d, "distance": "Cosine"}}' % int(size)
-            out = run(lxc_runtime.attach_argv(ct.ctid, ["curl", "-s", "-X", "PUT", f"http://127.0.0.1:{port}/collections/{name}",
-                                                        "-H", "Content-Type: application/json", "-d", body]), check=False).stdout
-            state = "created" if '"result": true' in out else "already present"
-            log(f"[lab] ct{ct.ctid} qdrant collection {name} (size {size}): {state}")
-
-
 def destroy_all(paths: LabPaths) -> list[str]:
     done = []
     for conf in sorted((paths.pve / "lxc").glob("*.conf")) if (paths.pve / "lxc").exists() else []:
