@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from phoenix_lab import lifecycle, lxc_runtime
+from phoenix_lab import lifecycle, lxc_runtime, options
 from phoenix_lab.host import netns_exists
 from phoenix_lab.paths import NETNS, LabPaths
 from phoenix_lab.sh import LabError
@@ -39,6 +39,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "up": up, "node": "pve", "api_url": f"https://{lifecycle.API_HOST}:8006", "ca_bundle": str(paths.pki / "ca.pem"),
         "token_id": "root@pam!phoenix-verify", "token_secret_file": str(paths.secrets / "pve-token"),
         "gateway": str(gateway.network.ip.ip) if gateway else None, "target": str(paths.target),
+        "chat_engine": options.load(paths).chat_engine,
         "containers": {str(ct.ctid): {"address": str(ct.network.ip.ip), "name": ct.name,
                                       "status": lxc_runtime.state(ct.ctid) if up else "absent"}
                        for ct in inv.containers.values()},
@@ -46,7 +47,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(facts, indent=2))
     else:
-        print(f"lab: {'up' if up else 'down'}  node {facts['node']}  API {facts['api_url']}  gateway {facts['gateway']}")
+        print(f"lab: {'up' if up else 'down'}  node {facts['node']}  API {facts['api_url']}  gateway {facts['gateway']}"
+              f"  chat engine {facts['chat_engine']}")
         for ctid, ct in facts["containers"].items():
             print(f"  ct{ctid:<6} {ct['address']:<15} {ct['status']:<8} {ct['name']}")
     return 0 if up else 3
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly, as Unix tools do
     parser = argparse.ArgumentParser(prog="phoenix-lab", description="an embedded Phoenix Hypervisor host")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="bring the lab up (idempotent)").set_defaults(func=lambda a: (lifecycle.up(), 0)[1])
+    upp = sub.add_parser("up", help="bring the lab up (idempotent)")
+    upp.add_argument("--chat-engine", choices=options.CHAT_ENGINES, default=None,
+                     help="echo (default, fast, deterministic) or smollm2 (the real SmolLM2-135M, for semantic checks)")
+    upp.set_defaults(func=lambda a: (lifecycle.up(chat_engine=a.chat_engine), 0)[1])
     sub.add_parser("down", help="remove everything the lab made").set_defaults(func=lambda a: (lifecycle.down(), 0)[1])
     st = sub.add_parser("status", help="the lab's facts")
     st.add_argument("--json", action="store_true")

@@ -30,7 +30,7 @@ def ensure_base_image(paths: LabPaths, log=print) -> Path:
         log(f"[lab] base image: cached at {image}")
         return image
     start = time.monotonic()
-    build = paths.cache / "rootfs-build"
+    build = build_root(paths)
     if not (build / "usr/bin/python3").exists():
         shutil.rmtree(build, ignore_errors=True)
         log(f"[lab] base image: debootstrap bookworm into {build} (one time, about a minute)")
@@ -68,25 +68,38 @@ def _configure(root: Path) -> None:
 
 
 def _install_venvs(paths: LabPaths, root: Path, log) -> None:
-    wheels = paths.cache / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
     wanted = sorted({pkg for pkgs in VENVS.values() for pkg in pkgs})
     log(f"[lab] base image: wheelhouse for {', '.join(wanted)}")
-    run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", "3.11",
-         "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64", "-d", str(wheels), *wanted], timeout=600)
-    inside = root / "tmp/wheels"
-    shutil.rmtree(inside, ignore_errors=True)
-    shutil.copytree(wheels, inside)
+    download_wheels(paths, wanted)
     try:
         for venv, pkgs in VENVS.items():
             if (root / venv.lstrip("/") / "bin/python").exists():
                 continue
             log(f"[lab] base image: venv {venv} ({', '.join(pkgs)})")
             run(["chroot", str(root), "python3", "-m", "venv", venv], timeout=300)
-            run(["chroot", str(root), f"{venv}/bin/pip", "install", "-q", "--no-index", "--find-links", "/tmp/wheels", *pkgs],
-                timeout=600, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+            pip_install_offline(paths, root, venv, pkgs)
     finally:
-        shutil.rmtree(inside, ignore_errors=True)
+        shutil.rmtree(root / "tmp/wheels", ignore_errors=True)
+
+
+def download_wheels(paths: LabPaths, pkgs: list[str], no_deps: bool = False) -> Path:
+    """Fill the host-side wheelhouse with wheels for the CTs' python (bookworm's 3.11), from pip's configured sources."""
+    wheels = paths.cache / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", "3.11",
+         "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64", "-d", str(wheels),
+         *(["--no-deps"] if no_deps else []), *pkgs], timeout=900)
+    return wheels
+
+
+def pip_install_offline(paths: LabPaths, root: Path, venv: str, pkgs: list[str], no_deps: bool = False) -> None:
+    """pip install into a venv of the chroot `root` from the wheelhouse only (copied to its /tmp/wheels once)."""
+    inside = root / "tmp/wheels"
+    if not inside.is_dir():
+        shutil.copytree(paths.cache / "wheels", inside)
+    run(["chroot", str(root), f"{venv}/bin/pip", "install", "-q", "--no-index", "--find-links", "/tmp/wheels",
+         *(["--no-deps"] if no_deps else []), *pkgs],
+        timeout=900, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
 
 
 def shift_ownership(root: Path, shift: int) -> None:
@@ -100,6 +113,11 @@ def shift_ownership(root: Path, shift: int) -> None:
             os.lchown(path, st.st_uid + shift, st.st_gid + shift)
             if not stat.S_ISLNK(st.st_mode) and st.st_mode & (stat.S_ISUID | stat.S_ISGID):
                 os.chmod(path, stat.S_IMODE(st.st_mode))
+
+
+def build_root(paths: LabPaths) -> Path:
+    """The unshifted build tree the base image is copied from; extra layers are built on top of it."""
+    return paths.cache / "rootfs-build"
 
 
 def image_present(paths: LabPaths) -> bool:

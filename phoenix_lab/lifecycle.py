@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from phoenix_lab import firewall, host, image, pki, provision
+from phoenix_lab import firewall, host, image, model_layer, options, pki, provision
 from phoenix_lab.paths import API_PORT, HOST_ADDR, NETNS, NODE, REPO, TOKEN_ID, LabPaths
 from phoenix_lab.sh import LabError, run
 from phoenix_verify.inventory import Inventory, load_inventory
@@ -23,13 +23,17 @@ def inventory_dir() -> Path:
     return Path(os.environ.get("PHOENIX_LAB_INVENTORY", str(LAB_INVENTORY)))
 
 
-def up(log: Callable[[str], None] = print) -> Inventory:
+def up(log: Callable[[str], None] = print, chat_engine: str | None = None) -> Inventory:
     started = time.monotonic()
     paths = LabPaths.default()
     inv = load_inventory(inventory_dir())
+    opts = _choose_options(paths, chat_engine)
     image.ensure_base_image(paths, log)
+    if opts.chat_engine == "smollm2":
+        model_layer.ensure(paths, log)
     for d in (paths.home, paths.run, paths.bin, paths.secrets):
         d.mkdir(parents=True, exist_ok=True)
+    options.save(paths, opts)
     paths.pve.mkdir(parents=True, exist_ok=True)
     for step in host.ensure_host(paths) + host.ensure_admin_user(paths, inv.host.admin_user):
         log(f"[lab] host: {step}")
@@ -44,6 +48,15 @@ def up(log: Callable[[str], None] = print) -> Inventory:
     provision.wait_ready(inv, log)
     log(f"[lab] up in {time.monotonic() - started:.1f}s; target: {paths.target}")
     return inv
+
+
+def _choose_options(paths: LabPaths, chat_engine: str | None) -> options.LabOptions:
+    """A lab that exists keeps its options; asking for others needs a `down` first (CTs are built on them)."""
+    current = options.load(paths) if paths.options.exists() else None
+    if current and chat_engine and chat_engine != current.chat_engine:
+        raise LabError(f"the lab is up with chat engine {current.chat_engine!r}: run `phoenix-lab down` before "
+                       f"`phoenix-lab up --chat-engine {chat_engine}`")
+    return current or options.LabOptions(chat_engine=chat_engine or "echo")
 
 
 def _write_wrappers(paths: LabPaths) -> None:
@@ -95,6 +108,8 @@ def _write_target(paths: LabPaths, inv: Inventory) -> None:
         f"[gateway]\naddress = \"{gateway.network.ip.ip if gateway else ''}\"\n"
         "hostnames = [\"phoenix.local\", \"n8n.phoenix.local\", \"portainer.phoenix.local\"]\n"
         f"ca_bundle = \"{ca}\"\n\n"
+        f"[vllm]\n# the lab's chat engine is {options.load(paths).chat_engine!r}; only a real model can answer questions\n"
+        f"chat_semantics = {'true' if options.load(paths).chat_engine == 'smollm2' else 'false'}\n\n"
         f"[lab]\nnetns = \"{NETNS}\"\n"
     )
 

@@ -55,6 +55,15 @@ class LabPaths:
         return self.home / "run"
 
     @property
+    def options(self) -> Path:
+        return self.home / "options.json"
+
+    @property
+    def model_layer(self) -> Path:
+        """An extra overlay layer under every CT with torch and SmolLM2 in /opt/vllm (only for `--chat-engine smollm2`)."""
+        return self.cache / "layer-smollm2"
+
+    @property
     def target(self) -> Path:
         return self.home / "target.toml"
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from phoenix_lab import lxc_runtime, pct, rootfs, service_plan
+from phoenix_lab import lxc_runtime, options, pct, rootfs, service_plan
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
 from phoenix_verify.inventory import Container, Inventory
@@ -138,7 +138,7 @@ def prepare_shared_volumes(inv: Inventory, paths: LabPaths) -> None:
 def push_services(ct: Container, inv: Inventory) -> None:
     """Install the CT's service into its rootfs (the lab's application script), owned by CT root."""
     root = rootfs.mount(ct.ctid)
-    for f in service_plan.ct_files(ct, inv):
+    for f in service_plan.ct_files(ct, inv, options.load(LabPaths.default()).chat_engine):
         target = root / f.path.lstrip("/")
         _mkdirs(target.parent, root)
         if target.is_symlink() or target.exists():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from phoenix_lab import options
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import run
 
@@ -21,6 +22,12 @@ def layer_dir(ctid: int, snapshot: str | None = None) -> Path:
 
 def merged(ctid: int) -> Path:
     return PATHS.ct_dir(ctid) / "rootfs"
+
+
+def lower_layers() -> list[Path]:
+    """The read-only layers under every CT, top first: the SmolLM2 layer when the lab runs that engine, the base image."""
+    extra = [PATHS.model_layer] if options.load(PATHS).chat_engine == "smollm2" else []
+    return [*extra, PATHS.base_image]
 
 
 def is_mounted(ctid: int) -> bool:
@@ -39,7 +46,7 @@ def mount(ctid: int) -> Path:
     os.chown(layer_dir(ctid), 100000, 100000)
     os.chmod(layer_dir(ctid), 0o755)
     run(["mount", "-t", "overlay", f"phx-ct{ctid}", "-o",
-         f"lowerdir={PATHS.base_image},upperdir={layer_dir(ctid)},workdir={work}", str(target)])
+         f"lowerdir={':'.join(map(str, lower_layers()))},upperdir={layer_dir(ctid)},workdir={work}", str(target)])
     return target
 
 

@@ -17,6 +17,8 @@ from phoenix_verify.inventory import Container, Inventory
 SERVICES_SRC = Path(__file__).resolve().parent / "services"
 SERVICES_DST = "/opt/phoenix-lab/services"
 VLLM_VENV = "/opt/vllm"
+SMOLLM2_MODEL_DIR = f"{VLLM_VENV}/models/SmolLM2-135M-Instruct"
+CHAT_ENGINE_DROPIN = "vllm_model_server.service.d/lab-chat-engine.conf"
 SERVICES_VENV = "/opt/phoenix-services"
 PYTHON_VERSION = "3.11"          # Debian bookworm's python3, which the CT venvs are built from
 REQUIREMENTS: dict[str, list[str]] = {
@@ -106,7 +108,7 @@ def _enable(unit: str, unit_path: str) -> PushedFile:
     return PushedFile(f"{UNIT_DIR}/multi-user.target.wants/{unit}", b"", symlink_to=unit_path)
 
 
-def ct_files(ct: Container, inv: Inventory) -> list[PushedFile]:
+def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[PushedFile]:
     units = ct_units(ct, inv)
     if not units:
         return []
@@ -115,6 +117,8 @@ def ct_files(ct: Container, inv: Inventory) -> list[PushedFile]:
         return _gateway_files(inv) + [_enable(unit, "/lib/systemd/system/nginx.service")]
     files = _service_code()
     files += {"vllm": _vllm_files, "qdrant": _qdrant_files, "n8n": _n8n_files, "portainer": _portainer_files}[ct.role](ct, inv)
+    if ct.role == "vllm" and ct.vllm and ct.vllm.model_type != "embedding":
+        files.append(_chat_engine_dropin(chat_engine))
     files.append(_enable(unit, f"{UNIT_DIR}/{unit}"))
     return files
 
@@ -139,6 +143,16 @@ def _vllm_files(ct: Container, inv: Inventory) -> list[PushedFile]:
         PushedFile(f"{site}/phoenix-lab-services.pth", f"{SERVICES_DST}\n".encode()),
         PushedFile(f"{VLLM_VENV}/bin/vllm", f"#!{VLLM_VENV}/bin/python\nfrom vllm_server import cli\ncli()\n".encode(), 0o755),
     ]
+
+
+def _chat_engine_dropin(chat_engine: str) -> PushedFile:
+    """The lab's engine choice rides in a drop-in, so the unit's command line stays exactly Phoenix's (and the
+    app script, which rewrites the unit, keeps it). An empty drop-in is the default engine."""
+    if chat_engine == "echo":
+        return PushedFile(f"{UNIT_DIR}/{CHAT_ENGINE_DROPIN}", b"", symlink_to="")
+    body = (f"[Service]\nEnvironment=PHOENIX_LAB_CHAT_ENGINE={chat_engine} PHOENIX_LAB_SMOLLM2_DIR={SMOLLM2_MODEL_DIR}\n"
+            "Environment=HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1\n")
+    return PushedFile(f"{UNIT_DIR}/{CHAT_ENGINE_DROPIN}", body.encode())
 
 
 def collections(inv: Inventory, ct: Container) -> list[str]:

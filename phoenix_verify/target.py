@@ -19,6 +19,7 @@ KNOWN_KEYS = {
     "proxmox": {"node", "api_url", "ca_bundle", "token_id", "token_secret_env", "token_secret_file", "timeout"},
     "access": {"pct"},
     "gateway": {"address", "hostnames", "ca_bundle", "cert_expiry_days", "hsts_min_age"},
+    "vllm": {"chat_semantics"},
     "lab": {"netns", "home"},
 }
 
@@ -44,6 +45,7 @@ class Target:
     gateway_ca_bundle: str | None = None
     cert_expiry_days: int = 30
     hsts_min_age: int = 15768000
+    chat_semantics: bool = True   # ask the chat models questions with known answers (off for a stand-in engine)
     lab_netns: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -150,7 +152,9 @@ def parse_target(path: Path) -> Target:
     inventory_dir = Path(_str(path, inv, "inventory", "config_dir"))
     if not inventory_dir.is_absolute():
         inventory_dir = (path.parent / inventory_dir).resolve()
-    pve, access, gw, lab = (data.get(s, {}) for s in ("proxmox", "access", "gateway", "lab"))
+    pve, access, gw, vllm, lab = (data.get(s, {}) for s in ("proxmox", "access", "gateway", "vllm", "lab"))
+    if not isinstance(vllm.get("chat_semantics", True), bool):
+        raise TargetError(f"{path}: vllm.chat_semantics: expected true or false")
     pct = _str(path, access, "access", "pct", "local")
     if pct != "local" and not pct.startswith("ssh://"):
         raise TargetError(f"{path}: access.pct: {pct!r} is neither 'local' nor 'ssh://user@host'")
@@ -173,6 +177,7 @@ def parse_target(path: Path) -> Target:
         gateway_ca_bundle=_str(path, gw, "gateway", "ca_bundle", None),
         cert_expiry_days=int(_num(path, gw, "gateway", "cert_expiry_days", 30)),
         hsts_min_age=int(_num(path, gw, "gateway", "hsts_min_age", 15768000)),
+        chat_semantics=vllm.get("chat_semantics", True),
         lab_netns=_str(path, lab, "lab", "netns", None) if lab else None,
         raw=data,
     )

