@@ -202,6 +202,20 @@ def cmd_stop(args: list[str]) -> int:
     return 0
 
 
+def cmd_reboot(args: list[str]) -> int:
+    """Shut down and start again, which applies pending changes such as mount points (as on Proxmox)."""
+    pos, _ = parse_opts(args)
+    ctid = vmid(pos[0])
+    load(ctid)
+    if lxc_runtime.state(ctid) != "running":
+        raise PctError(f"CT {ctid} not running")
+    lxc_runtime.stop(ctid)
+    rootfs.mount(ctid)
+    lxc_runtime.start(ctid)
+    _firewall_changed()
+    return 0
+
+
 def cmd_create(args: list[str]) -> int:
     """`pct create <id> <template> [--hostname ...]`: the lab's template volume is its base image."""
     pos, opts = parse_opts(args)
@@ -343,7 +357,7 @@ def cmd_destroy(args: list[str]) -> int:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "list": cmd_list, "status": cmd_status, "config": cmd_config, "exec": cmd_exec, "set": cmd_set,
-    "start": cmd_start, "stop": cmd_stop, "create": cmd_create, "clone": cmd_clone, "snapshot": cmd_snapshot,
+    "start": cmd_start, "stop": cmd_stop, "reboot": cmd_reboot, "create": cmd_create, "clone": cmd_clone, "snapshot": cmd_snapshot,
     "delsnapshot": cmd_delsnapshot, "listsnapshot": cmd_listsnapshot, "push": cmd_push, "pull": cmd_pull,
     "destroy": cmd_destroy,
 }

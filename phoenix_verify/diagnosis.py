@@ -15,15 +15,17 @@ from typing import Any, Iterable
 
 from phoenix_verify.inventory import Inventory
 
-RUNGS = ("host", "ct-config", "ct-running", "deps", "service", "path", "gateway-route", "client")
+RUNGS = ("host", "ct-config", "ct-running", "deps", "process", "service", "path", "gateway-route", "client")
 # Ordered: the first rule whose words appear in the test name places the test (names are sentences).
 RUNG_RULES = (
     ("ct-running", ("status_matches", "exists_and", "is_started", "ct_is_running")),
     ("deps", ("dependencies_running",)),
+    ("process", ("declared_args",)),   # a process started with the wrong args explains every wrong answer it gives
     ("service", ("inside", "root_is_mapped", "writable", "listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
                  "error", "usage", "semantic", "norm", "dimension", "vllm_args", "port_is_open")),
     ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
 )
+GATEWAY_SERVICE_WORDS = ("nginx_unit_active", "nginx_listens")   # the gateway CT's own service, below its routes
 MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
 
 
@@ -67,9 +69,12 @@ def place(failure: Failure, inv: Inventory) -> Failure:
         failure.rung, failure.obj = "host", f"volume:{volume}" if volume else "host"
         return failure
     ctid = failure.ctid
+    if failure.layer == "gateway" and gateway is not None and any(w in name for w in GATEWAY_SERVICE_WORDS):
+        failure.rung, failure.ctid, failure.obj = "service", gateway.ctid, f"ct{gateway.ctid}"
+        return failure
     if failure.layer == "gateway":
         route = re.search(r"(/v1/[a-z/]+|/qdrant/|/n8n/|portainer)", failure.nodeid)
-        backend = _route_backend(route.group(1), inv) if route else None
+        backend = route_backend(route.group(1), inv) if route else None
         if backend is not None and (ctid is None or ctid != (gateway.ctid if gateway else None)):
             failure.rung, failure.ctid, failure.obj = "gateway-route", backend, f"gateway:{route.group(1)}"
         else:
@@ -92,7 +97,7 @@ def _priority(failure: Failure) -> tuple[int, int]:
     return RUNGS.index(failure.rung), 0 if script in MANUAL_HINTS else 1
 
 
-def _route_backend(route: str, inv: Inventory) -> int | None:
+def route_backend(route: str, inv: Inventory) -> int | None:
     for ct in inv.services():
         if ct.vllm and ((route.startswith("/v1/chat") and ct.vllm.model_type == "chat")
                         or (route.startswith("/v1/embeddings") and ct.vllm.model_type == "embedding")

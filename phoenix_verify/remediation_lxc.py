@@ -164,6 +164,9 @@ def plan_mountpoint(ctx: Context, ctid: str) -> Plan:
             plan.commands.append(("pct", "set", str(ct.ctid), f"--{next(free)}", value))
     if not plan.commands:
         plan.notes.append(f"ct{ct.ctid}: the {len(wanted)} declared mount point(s) are in place: nothing to do")
+    elif ct_status(ctx, ct.ctid) == "running":
+        plan.commands.append(("pct", "reboot", str(ct.ctid)))
+        plan.notes.append(f"ct{ct.ctid}: mount point changes apply when the CT starts: rebooting it")
     return plan
 
 

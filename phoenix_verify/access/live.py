@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from phoenix_verify import params
-from phoenix_verify.access.ct_facts import CtFacts, ct_facts
+from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.access.proxmox import ProxmoxError, cached
@@ -48,3 +48,20 @@ def host() -> HostFacts:
         return host_facts(params.target().pct, inv.host.bridge, inv.host.admin_user, dirs)
     except HostProbeError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+def require_service(ct: Container) -> None:
+    """Service checks (vLLM's API, gateway routes to the CT) judge a running service: a stopped CT or role unit is
+    the lxc layer's failure, reported once there, so here the check is skipped with the reason."""
+    status = pve("status", ct.ctid)
+    if status != "running":
+        pytest.skip(f"ct{ct.ctid} is {status or 'absent'}: the lxc layer reports it")
+    unit = ROLE_UNITS.get(ct.role)
+    if unit is None:
+        return
+    try:
+        state = ct_facts(ct, params.target().pct).units.get(unit, "not probed")
+    except PctError as exc:
+        pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
+    if state != "active":
+        pytest.skip(f"ct{ct.ctid}: {unit} is {state}: the lxc layer reports it")

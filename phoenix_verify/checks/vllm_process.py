@@ -18,8 +18,24 @@ def _contains(tokens: list[str], seq: list[str]) -> bool:
     return any(tokens[i:i + len(seq)] == seq for i in range(len(tokens) - len(seq) + 1))
 
 
+# Flags the orchestrator derives from the CT's other vllm_* fields; any other flag must be declared in vllm_args
+# or vllm_parameters, so a hand-edited unit (an extra engine flag) shows up as drift.
+DERIVED_FLAGS = frozenset({"--model", "--served-model-name", "--host", "--port", "--task", "--runner", "--max-model-len",
+                           "--gpu-memory-utilization", "--tensor-parallel-size", "--quantization", "--trust-remote-code"})
+
+
+def _flag(token: str) -> str:
+    return token.split("=", 1)[0]
+
+
+def allowed_flags(spec: VllmSpec) -> set[str]:
+    params = {"--" + str(k).replace("_", "-") for k in spec.parameters}
+    return set(DERIVED_FLAGS) | {_flag(a) for a in spec.args if a.startswith("--")} | params
+
+
 def arg_problems(facts: CtFacts, spec: VllmSpec) -> list[str]:
-    """Empty when one vLLM server process carries the model and every declared flag with its value."""
+    """Empty when one vLLM server process carries the model and every declared flag with its value, and no flag
+    that is neither declared nor derived from the declared fields."""
     cmdlines = server_cmdlines(facts)
     if not cmdlines:
         return ["no vLLM server process is running"]
@@ -31,6 +47,8 @@ def arg_problems(facts: CtFacts, spec: VllmSpec) -> list[str]:
             group = list(spec.args[start:end])
             if not _contains(tokens, group):
                 problems.append(f"declared '{' '.join(group)}' missing")
+        allowed = allowed_flags(spec)
+        problems += [f"undeclared '{t}' on the command line" for t in tokens if t.startswith("--") and _flag(t) not in allowed]
         if best is None or len(problems) < len(best):
             best = problems
     return best or []

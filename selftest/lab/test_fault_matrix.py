@@ -5,32 +5,20 @@ Slow (two full suite runs per fault): run with `make fault-matrix`; it writes re
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from phoenix_lab import faults, lifecycle
 from phoenix_verify.inventory import load_inventory
+from selftest.lab.suite_runs import REPO, failing, root_causes, suite
 
-REPO = Path(__file__).resolve().parents[2]
 MATRIX = REPO / "reports" / "fault-matrix.md"
 ROWS: dict[str, dict[str, str]] = {}
 
 pytestmark = pytest.mark.slow
-
-
-def suite(report_dir: Path) -> dict[str, Any]:
-    subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
-                    "--report-dir", str(report_dir)], cwd=REPO, capture_output=True, text=True, timeout=1200)
-    return json.loads((report_dir / "latest.json").read_text())
-
-
-def failing(doc: dict[str, Any]) -> list[str]:
-    return [t["nodeid"] for t in doc["tests"] if t["outcome"] in ("failed", "error")]
 
 
 def write_matrix() -> None:
@@ -51,9 +39,9 @@ def test_fault_is_detected_diagnosed_and_remediated(name: str, tmp_path: Path) -
     faults.apply(name)
     try:
         broken = suite(tmp_path / "broken")
-        red = failing(broken)
+        red = [t["nodeid"] for t in failing(broken)]
         row["detected"] = f"{len(red)} tests ({red[0].split('::')[-1][:60]})" if red else "NOT DETECTED"
-        causes = [(rc["layer"], rc["object"]) for rc in broken.get("root_causes", [])]
+        causes = root_causes(broken)
         row["diagnosed"] = ", ".join(f"{layer} {obj}" for layer, obj in causes) or "-"
         assert red, f"{name}: the suite stayed green"
         assert causes == [(expected["layer"], expected["object"])], f"{name}: diagnosed {causes}"
@@ -66,7 +54,7 @@ def test_fault_is_detected_diagnosed_and_remediated(name: str, tmp_path: Path) -
                               str(tmp_path / "broken" / "latest.json")], cwd=REPO, capture_output=True, text=True, timeout=1200)
         row["remediated"] = expected["remediation"]
         healed = suite(tmp_path / "healed")
-        still = failing(healed)
+        still = [t["nodeid"] for t in failing(healed)]
         row["green"] = "yes" if not still else f"no ({len(still)} failing)"
         assert not still, f"{name}: after remediation still failing: {still[:5]}\n{fix.stdout[-1500:]}"
     finally:

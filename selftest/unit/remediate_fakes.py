@@ -23,7 +23,7 @@ from pathlib import Path
 
 FAKE_PROGRAMS = ("pct", "pvesh", "id", "useradd", "usermod", "phoenix-lab")
 MUTATING = {
-    "pct": {"start", "stop", "set", "snapshot", "exec"},
+    "pct": {"start", "stop", "reboot", "set", "snapshot", "exec"},
     "pvesh": {"set", "create", "delete"},
     "useradd": None,
     "usermod": None,
@@ -104,8 +104,8 @@ def pct(state: Path, args: list[str]) -> int:
         for line in current:
             if line.startswith("lxc."):
                 print(line)
-    elif verb in ("start", "stop"):
-        statuses[ctid] = "running" if verb == "start" else "stopped"
+    elif verb in ("start", "stop", "reboot"):
+        statuses[ctid] = "stopped" if verb == "stop" else "running"
         save(state, "status.json", statuses)
     elif verb == "set":
         keys = {line.partition(":")[0]: line for line in current if line.strip() and not line.startswith("lxc.")}

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from phoenix_verify.access.ct_facts import CtFacts, Process
-from phoenix_verify.checks import lxc
+from phoenix_verify.checks import lxc, vllm_process
 from phoenix_verify.inventory import load_inventory
 from phoenix_verify.pve_formats import parse_ct_config
 
@@ -82,14 +82,14 @@ def _facts(ct951, *procs: str) -> CtFacts:
                    processes=tuple(Process(i, "root", a) for i, a in enumerate(procs)))
 
 
-def test_vllm_process_needs_model_and_declared_args(ct951) -> None:
+def test_vllm_process_needs_the_declared_model_and_leaves_other_args_to_the_vllm_layer(ct951) -> None:
     spec = ct951.vllm
     good = f"/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server --model {spec.model} " + " ".join(spec.args)
     assert lxc.service_process(ct951, _facts(ct951, good)) == []
     assert "no vLLM process" in lxc.service_process(ct951, _facts(ct951, "/usr/bin/python3 other.py"))[0]
-    flag = spec.args[0]
-    short = good.replace(f"{flag} {spec.args[1]}", "")
-    assert "lacks declared args" in lxc.service_process(ct951, _facts(ct951, short))[0]
+    assert "no vLLM process" in lxc.service_process(ct951, _facts(ct951, good.replace(spec.model, "other/model")))[0]
+    short = good.replace(f"{spec.args[0]} {spec.args[1]}", "")
+    assert lxc.service_process(ct951, _facts(ct951, short)) == []
 
 
 def test_idmap_inside_and_port_listening(ct951) -> None:
@@ -121,3 +121,14 @@ def test_dependencies_and_snapshots(ct951, lab_dir) -> None:
     source = inv.container(ct951.clone_from)
     assert lxc.clone_source(ct951, source, {source.template_snapshot: None}) == []
     assert "lacks snapshot" in lxc.clone_source(ct951, source, {})[0]
+
+
+def test_vllm_args_check_wants_every_declared_flag_and_no_undeclared_one(ct951) -> None:
+    spec = ct951.vllm
+    good = (f"/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server --model {spec.model} --host 0.0.0.0 "
+            f"--port {spec.port} --task embed " + " ".join(spec.args))
+    assert vllm_process.arg_problems(_facts(ct951, good), spec) == []
+    short = good.replace(f"{spec.args[0]} {spec.args[1]}", "")
+    assert f"declared '{spec.args[0]} {spec.args[1]}' missing" in vllm_process.arg_problems(_facts(ct951, short), spec)
+    extra = vllm_process.arg_problems(_facts(ct951, good + " --lab-embedding-dim 256"), spec)
+    assert extra == ["undeclared '--lab-embedding-dim' on the command line"]

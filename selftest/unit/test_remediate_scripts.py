@@ -422,6 +422,7 @@ def test_mountpoint_adds_missing_and_lists_removals(host: FakeHost) -> None:
     expected = [
         ["pct", "set", str(gateway.ctid), "--delete", "mp7"],
         ["pct", "set", str(gateway.ctid), "--mp0", f"{mount.host_path},mp={mount.mount_path}"],
+        ["pct", "reboot", str(gateway.ctid)],   # the CT runs: mount point changes apply at its next start
     ]
     dry = host.run("mountpoint.sh", str(gateway.ctid))
     assert "removing mp7: /srv/stray,mp=/stray" in dry.stderr

@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from phoenix_verify import gateway_contract, params
+from phoenix_verify.access import live
 from phoenix_verify.access.http import gateway_client
 from phoenix_verify.access.openai_client import gateway_openai
 from phoenix_verify.checks import routing
@@ -36,3 +37,11 @@ def routed_via_gateway() -> Callable[[str], None]:
         if not result.routed and not result.upstream_down:
             pytest.skip(f"the gateway does not route {route_name} ({result.detail}); see the gateway layer")
     return check
+
+
+@pytest.fixture(autouse=True)
+def service_running(request: pytest.FixtureRequest) -> None:
+    """vLLM checks judge a running vLLM: a stopped CT or unit is skipped here and failed in the lxc layer."""
+    ct = getattr(request.node, "callspec", None) and request.node.callspec.params.get("ct")
+    if ct is not None:
+        live.require_service(ct)

@@ -44,7 +44,7 @@ def test_models_lists_exactly_the_served_name_with_max_model_len(ct: Container) 
     assert models == [(ct.vllm.served_model_name, ct.vllm.max_model_len)]
 
 
-@pytest.mark.remediate("vllm-restart.sh", "{ctid}")
+@pytest.mark.remediate("app-script.sh", "{ctid}")   # the unit carries the args: re-deploy it from the inventory
 @pytest.mark.parametrize("ct", VLLM)
 def test_process_runs_with_declared_args(ct: Container) -> None:
     assert arg_problems(ct_facts(ct, ACCESS), ct.vllm) == []

@@ -1,0 +1,27 @@
+"""The gateway CT's own service: nginx's unit is active and listens on the gateway's declared ports (the lxc
+layer checks the other CTs' services; a stopped nginx is reported once, here)."""
+from __future__ import annotations
+
+import pytest
+
+from phoenix_verify import params
+from phoenix_verify.access import live
+from phoenix_verify.access.ct_facts import ROLE_UNITS
+from phoenix_verify.checks import lxc
+from phoenix_verify.inventory import Container
+
+pytestmark = pytest.mark.gateway
+GATEWAY = [ct for ct in params.inventory().services() if ct.role == "gateway"]
+UNIT = ROLE_UNITS["gateway"]
+
+
+@pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")
+@pytest.mark.parametrize(("ct", "unit"), params.pairs((ct, UNIT, UNIT) for ct in GATEWAY))
+def test_nginx_unit_active_in_the_gateway_ct(ct: Container, unit: str) -> None:
+    assert lxc.unit_active(ct, live.facts(ct), unit) == []
+
+
+@pytest.mark.remediate("service-restart.sh", "{ctid}", UNIT)
+@pytest.mark.parametrize(("ct", "port"), params.pairs((ct, p, str(p)) for ct in GATEWAY for p in sorted({m.container for m in ct.ports})))
+def test_nginx_listens_on_the_gateway_port(ct: Container, port: int) -> None:
+    assert lxc.port_listening(ct, live.facts(ct), port) == []
