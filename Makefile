@@ -66,7 +66,7 @@ demo: lab-up
 	@echo "report: $(CURDIR)/reports/latest.html"
 
 bench: setup
-	$(PY) bench/lab_up.py
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(STAMP) build *.egg-info

@@ -63,6 +63,9 @@ class Fault:
             return next(c for c in inv.by_role("vllm") if c.vllm and c.vllm.model_type == "embedding")
         if self.role == "vllm-chat":
             return next(c for c in inv.by_role("vllm") if c.vllm and c.vllm.model_type == "chat")
+        if self.role == "clone":
+            return next(c for c in inv.services() if c.clone_from and inv.container(c.clone_from).is_template
+                        and "vllm" in inv.container(c.clone_from).features)
         if self.role == "template":
             return next(c for c in inv.containers.values() if c.is_template and c.clone_from is not None) 
         return next(iter(inv.by_role(self.role or "gateway")))
@@ -149,6 +152,14 @@ def _edit_conf(ctx: Ctx, edit: Callable[[str], str], restart: bool = False) -> s
         _restart_ct(ctx)
     firewall.apply(ctx.paths)
     return before
+
+
+def _in_current_section(line: str) -> Callable[[str], str]:
+    """Add a line to the config's current section (before the first [snapshot] section)."""
+    def edit(text: str) -> str:
+        head, sep, rest = text.partition("\n[")
+        return f"{head.rstrip()}\n{line}\n\n[{rest}" if sep else f"{text.rstrip()}\n{line}\n"
+    return edit
 
 
 def _cert(ctx: Ctx, sans: list[str], **kw: Any) -> dict[str, str]:
@@ -342,7 +353,19 @@ CATALOGUE: list[Fault] = [
           lambda c: _edit_unit(c, lambda t: t.replace("ExecStart=/opt/vllm/bin/python", "ExecStart=/opt/vllm/bin/python", 1).replace(" --task embed", " --task embed --lab-embedding-dim 256")),
           _restore_unit),
 ]
-BY_NAME = {f.name: f for f in CATALOGUE}
+# Drift in a clone that the promotion gate (`phoenix-verify promote`) must block; the conformance suite does not
+# compare clones with templates, so these are outside the catalogue the fault matrix runs.
+PROMOTION_FAULTS: list[Fault] = [
+    Fault("clone-unit-drift", "lxc", "a unit the template does not enable was enabled in the clone (nginx)", "clone",
+          "ct{ctid}", "", "re-clone from the template (phoenix_orchestrator.sh) or disable the unit",
+          lambda c: c.exec("systemctl", "enable", "nginx.service"),
+          lambda c, s: c.exec("systemctl", "disable", "nginx.service")),
+    Fault("clone-apparmor-drift", "lxc", "the clone's config runs it without AppArmor confinement", "clone", "ct{ctid}",
+          "", "re-clone from the template or remove lxc.apparmor.profile from the clone's config",
+          lambda c: _edit_conf(c, _in_current_section("lxc.apparmor.profile: unconfined")),
+          lambda c, s: _restore_conf(c, s)),
+]
+BY_NAME = {f.name: f for f in CATALOGUE + PROMOTION_FAULTS}
 
 
 def state_file(paths: LabPaths) -> Path:
@@ -402,9 +425,11 @@ def applied() -> dict[str, int]:
 def main(args: argparse.Namespace) -> int:
     if args.fault_command == "list":
         inv = load_inventory(lifecycle.inventory_dir())
-        rows = [f.describe(f.target(inv, None)) for f in CATALOGUE]
+        rows = [f.describe(f.target(inv, None)) for f in CATALOGUE + PROMOTION_FAULTS]
         width = max(len(r["name"]) for r in rows)
-        for r in rows:
+        for i, r in enumerate(rows):
+            if i == len(CATALOGUE):
+                print("\npromotion faults (drift in a clone; `phoenix-verify promote` blocks them):")
             fix = r["remediation"] or f"manual: {r['manual']}"
             print(f"{r['name']:<{width}}  {r['layer']:<8} {r['object']:<24} {fix}\n{'':<{width}}  {r['description']}")
         return 0

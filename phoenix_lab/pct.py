@@ -341,6 +341,24 @@ def cmd_pull(args: list[str]) -> int:
     return 0
 
 
+def cmd_mount(args: list[str]) -> int:
+    """`pct mount`: the stopped CT's root filesystem on the host, for reading it (Proxmox: /var/lib/lxc/<id>/rootfs)."""
+    pos, _ = parse_opts(args)
+    ctid = vmid(pos[0])
+    load(ctid)
+    if lxc_runtime.state(ctid) == "running":
+        raise PctError(f"CT {ctid} is running - cannot mount")
+    print(f"mounted CT {ctid} in '{rootfs.mount(ctid)}'")
+    return 0
+
+
+def cmd_unmount(args: list[str]) -> int:
+    """The lab keeps every CT's overlay mounted (its rootfs is the overlay), so there is nothing to undo."""
+    pos, _ = parse_opts(args)
+    load(vmid(pos[0]))
+    return 0
+
+
 def cmd_destroy(args: list[str]) -> int:
     pos, _ = parse_opts(args)
     ctid = vmid(pos[0])
@@ -359,7 +377,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "list": cmd_list, "status": cmd_status, "config": cmd_config, "exec": cmd_exec, "set": cmd_set,
     "start": cmd_start, "stop": cmd_stop, "reboot": cmd_reboot, "create": cmd_create, "clone": cmd_clone, "snapshot": cmd_snapshot,
     "delsnapshot": cmd_delsnapshot, "listsnapshot": cmd_listsnapshot, "push": cmd_push, "pull": cmd_pull,
-    "destroy": cmd_destroy,
+    "mount": cmd_mount, "unmount": cmd_unmount, "destroy": cmd_destroy,
 }
 
 

@@ -17,6 +17,7 @@ from phoenix_verify.inventory import Container, Inventory
 SERVICES_SRC = Path(__file__).resolve().parent / "services"
 SERVICES_DST = "/opt/phoenix-lab/services"
 VLLM_VENV = "/opt/vllm"
+VLLM_VERSION = "0.10.1.1"   # the vLLM release the stand-in follows (services/vllm_server.py)
 SMOLLM2_MODEL_DIR = f"{VLLM_VENV}/models/SmolLM2-135M-Instruct"
 CHAT_ENGINE_DROPIN = "vllm_model_server.service.d/lab-chat-engine.conf"
 SERVICES_VENV = "/opt/phoenix-services"
@@ -110,8 +111,8 @@ def _enable(unit: str, unit_path: str) -> PushedFile:
 
 def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[PushedFile]:
     units = ct_units(ct, inv)
-    if not units:
-        return []
+    if not units:   # a vLLM template is "fully provisioned with a known-good vLLM environment" (strategy §7.3)
+        return _service_code() + _vllm_install() if ct.is_template and "vllm" in ct.features else []
     unit = units[0]
     if ct.role == "gateway":
         return _gateway_files(inv) + [_enable(unit, "/lib/systemd/system/nginx.service")]
@@ -137,11 +138,20 @@ def _vllm_files(ct: Container, inv: Inventory) -> list[PushedFile]:
         args += ["--task", "embed"]
     cmd = [f"{VLLM_VENV}/bin/python", "-m", "vllm.entrypoints.openai.api_server", "--model", spec.model,
            "--host", "0.0.0.0", *args]
+    return [PushedFile(f"{UNIT_DIR}/vllm_model_server.service", _unit(f"vLLM server for {spec.served_model_name}", cmd)),
+            *_vllm_install()]
+
+
+def _vllm_install() -> list[PushedFile]:
+    """The vLLM stand-in installed into /opt/vllm like a pip install: importable, `vllm` on PATH, and a dist-info so
+    `pip show vllm` and the promotion gate's install comparison see its version."""
     site = f"{VLLM_VENV}/lib/python{PYTHON_VERSION}/site-packages"
+    dist = f"{site}/vllm-{VLLM_VERSION}.dist-info"
     return [
-        PushedFile(f"{UNIT_DIR}/vllm_model_server.service", _unit(f"vLLM server for {spec.served_model_name}", cmd)),
         PushedFile(f"{site}/phoenix-lab-services.pth", f"{SERVICES_DST}\n".encode()),
         PushedFile(f"{VLLM_VENV}/bin/vllm", f"#!{VLLM_VENV}/bin/python\nfrom vllm_server import cli\ncli()\n".encode(), 0o755),
+        PushedFile(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: vllm\nVersion: {VLLM_VERSION}\n".encode()),
+        PushedFile(f"{dist}/INSTALLER", b"phoenix-lab\n"),
     ]
 
 

@@ -9,7 +9,8 @@ import sys
 from phoenix_verify.inventory import InventoryError
 from phoenix_verify.target import TargetError
 
-SUBCOMMAND_MODULES = ("phoenix_verify.inventory_cli", "phoenix_verify.diagnosis_cli", "phoenix_verify.nginx_lint_cli", "phoenix_verify.nightly_cli")
+SUBCOMMAND_MODULES = ("phoenix_verify.inventory_cli", "phoenix_verify.diagnosis_cli", "phoenix_verify.nginx_lint_cli", "phoenix_verify.nightly_cli",
+                      "phoenix_verify.promote_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

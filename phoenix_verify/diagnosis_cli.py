@@ -14,14 +14,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from phoenix_verify.diagnosis import RUNGS, Failure, RootCause, diagnose, place, remediation_order
 from phoenix_verify import netns
+from phoenix_verify.diagnosis import RUNGS, Failure, RootCause, diagnose, place, remediation_order
 from phoenix_verify.inventory import InventoryError, load_inventory
+from phoenix_verify.suite_run import REPO, run_suite
 from phoenix_verify.target import TargetError, load_target
 
-REPO = Path(__file__).resolve().parent.parent
 SETTLE_ATTEMPTS, SETTLE_SECONDS = 4, 5
 LATEST = REPO / "reports" / "latest.json"
 
@@ -38,18 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.set_defaults(func=run_remediate)
 
 
-def _pytest(args: list[str], report_dir: Path, target: str | None) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--report-dir", str(report_dir),
-           "-o", "addopts=--strict-markers --import-mode=importlib", *args]
-    if target:
-        cmd += ["--target", target]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1800)
-    path = report_dir / "latest.json"
-    if not path.exists():
-        raise TargetError((proc.stdout + proc.stderr).strip().splitlines()[-1] if (proc.stdout + proc.stderr).strip() else "pytest wrote no report")
-    return json.loads(path.read_text())
-
-
 def run_diagnose(args: argparse.Namespace) -> int:
     try:
         target = load_target(args.target)
@@ -64,7 +51,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         selection = [f"--ctid={ct.ctid}" for ct in cts] if args.service else []
         try:
-            doc = _pytest(["tests", *selection], Path(tmp), args.target)
+            doc = run_suite(["tests", *selection], Path(tmp), args.target)
         except TargetError as exc:
             print(f"phoenix-verify: {exc}", file=sys.stderr)
             return 2
@@ -132,7 +119,7 @@ def run_remediate(args: argparse.Namespace) -> int:
     for attempt in range(SETTLE_ATTEMPTS):  # services take a few seconds to listen again after a restart
         time.sleep(SETTLE_SECONDS if attempt else 2)
         with tempfile.TemporaryDirectory() as tmp:
-            after = _pytest(tests, Path(tmp), args.target)
+            after = run_suite(tests, Path(tmp), args.target)
         after_failed = sum(1 for r in after["tests"] if r["outcome"] in ("failed", "error"))
         if after_failed == 0:
             break

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import testinfra
 
+from phoenix_verify import probe_log
 from phoenix_verify.access.ct_facts import split_sections
 
 HOST_TIMEOUT_S = 30
@@ -92,7 +93,7 @@ def parse_host_facts(text: str, where: str) -> HostFacts:
 def host_facts(access: str, bridge: str, admin: str, dirs: tuple[str, ...]) -> HostFacts:
     where = "local host" if access == "local" else access
     try:
-        out = host(access).run(probe_script(bridge, admin, dirs))
+        out = probe_log.shell(host(access), probe_script(bridge, admin, dirs))
     except RuntimeError as exc:
         raise HostProbeError(f"{where}: cannot run the host probe: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     return parse_host_facts(out.stdout, where)

@@ -17,6 +17,7 @@ import httpx
 from websockets.exceptions import InvalidHandshake
 from websockets.sync.client import connect
 
+from phoenix_verify import probe_log
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.target import Target
 
@@ -52,6 +53,10 @@ def gateway_client(target: Target, hostname: str | None, scheme: str = "https",
         raise ValueError(f"{target.source}: gateway.address is not configured")
     inner = httpx.HTTPTransport(verify=ssl_context(target) if hostname else _ip_context(target))
     transport = _PinnedHostTransport(hostname, inner) if hostname else inner
+    if probe_log.enabled():
+        kwargs["event_hooks"] = {"request": [lambda req: probe_log.record(
+            "http", hostname=hostname, scheme=scheme, method=req.method, path=req.url.raw_path.decode(),
+            body=req.content.decode("latin-1"))]}
     return httpx.Client(base_url=f"{scheme}://{target.gateway_address}", transport=transport,
                         timeout=timeout, **kwargs)
 
@@ -87,6 +92,7 @@ def direct_request(ctid: int, access: str, method: str, port: int, path: str, bo
 
 def websocket_opens(target: Target, hostname: str, path: str, timeout: float = 5.0) -> str | None:
     """Open a WebSocket through the gateway (SNI/Host = hostname); None on success, else the reason."""
+    probe_log.record("ws", hostname=hostname, path=path)
     sock = socket.create_connection((target.gateway_address, 443), timeout=timeout)
     try:
         with connect(f"wss://{hostname}{path}", sock=sock, ssl=ssl_context(target), server_hostname=hostname,

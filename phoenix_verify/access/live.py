@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from phoenix_verify import params
+from phoenix_verify.access import reachability
 from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.access.proxmox import ProxmoxError, cached
+from phoenix_verify.checks import firewall
 from phoenix_verify.inventory import Container
 
 
@@ -65,3 +67,22 @@ def require_service(ct: Container) -> None:
         pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
     if state != "active":
         pytest.skip(f"ct{ct.ctid}: {unit} is {state}: the lxc layer reports it")
+
+
+def require_gateway_path(ct: Container) -> None:
+    """Checks through the gateway judge the gateway and the service; when the gateway CT cannot even open a TCP
+    connection to the service's declared port (the firewall layer's reachability cell, probed once per session),
+    they are skipped with that reason instead of failing a second time in another layer."""
+    inv = params.inventory()
+    gateway = inv.gateway()
+    if gateway is None:
+        return
+    for dest, src, cell in reachability.plan(inv, firewall.allowed):
+        if dest.ctid != ct.ctid or src.ctid != gateway.ctid or cell.expected != "allowed":
+            continue
+        try:
+            seen = reachability.observe(inv, firewall.allowed, src, cell, params.target().pct)
+        except PctError:
+            return
+        if seen.observed not in ("connected", "refused"):
+            pytest.skip(f"{src.name} cannot connect to ct{ct.ctid}:{cell.port} ({seen.observed}): the firewall layer reports it")

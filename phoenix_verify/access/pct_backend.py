@@ -16,7 +16,7 @@ import testinfra.host
 from testinfra.backend import base
 from testinfra.backend.ssh import SshBackend
 
-from phoenix_verify import stats
+from phoenix_verify import probe_log, stats
 
 EXEC_TIMEOUT_S = 60
 
@@ -57,8 +57,10 @@ class PctBackend(base.BaseBackend):
         stats.count("pct exec", self.vmid)
         if self.ssh:
             cmd, cmd_args = self.ssh._build_ssh_command(pct)
+            probe_log.record("sh", command=self.get_command(" ".join(cmd), *cmd_args))
             out = self.run_local(" ".join(cmd), *cmd_args)
         else:
+            probe_log.record("sh", command=pct)
             out = self.run_local(pct)
         out.command = self.encode(inner)
         if out.rc == 255:

@@ -15,7 +15,7 @@ from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 from requests import RequestException
 
-from phoenix_verify import pve_formats
+from phoenix_verify import probe_log, pve_formats
 from phoenix_verify.access.host_facts import host
 from phoenix_verify.pve_formats import CtConfig, FirewallFile, FwRule
 from phoenix_verify.target import Target, TargetError
@@ -66,9 +66,10 @@ class ProxmoxState:
         return self.api is not None
 
     # ------------------------------------------------------------------ transport
-    def _get(self, path: str) -> Any:
+    def _get(self, path: str, **params: str) -> Any:
+        probe_log.record("api", path=path, params=params)
         try:
-            return self.api(path).get()
+            return self.api(path).get(**params)
         except ResourceException as exc:
             if any(m in str(exc).lower() for m in MISSING_MARKERS):
                 return None
@@ -78,7 +79,7 @@ class ProxmoxState:
 
     def _sh(self, command: str) -> tuple[int, str, str]:
         try:
-            out = host(self.access).run(f"timeout 30 {command}")
+            out = probe_log.shell(host(self.access), f"timeout 30 {command}")
         except RuntimeError as exc:
             raise ProxmoxError(f"{self.where}: {command}: {str(exc).splitlines()[0] if str(exc) else 'failed'}") from None
         return out.rc, out.stdout, out.stderr
@@ -118,6 +119,14 @@ class ProxmoxState:
             data = self._get(f"nodes/{self.node}/lxc/{ctid}/config")
             return None if data is None else _config_from_api(data)
         out = self._pct("config", str(ctid))
+        return None if out is None else pve_formats.parse_ct_config(out)
+
+    def snapshot_config(self, ctid: int, snapshot: str) -> CtConfig | None:
+        """The config a snapshot recorded (what a clone `--snapname` starts from); None when CT or snapshot is missing."""
+        if self.api:
+            data = self._get(f"nodes/{self.node}/lxc/{ctid}/config", snapshot=snapshot)
+            return None if data is None else _config_from_api(data)
+        out = self._pct("config", str(ctid), "--snapshot", snapshot)
         return None if out is None else pve_formats.parse_ct_config(out)
 
     def snapshots(self, ctid: int) -> dict[str, str | None] | None:

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from phoenix_verify import probe_log
 from phoenix_verify.access.host_facts import host
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
 from phoenix_verify.inventory import Container, Inventory
@@ -79,7 +80,7 @@ def _run(src: Source, targets: tuple[str, ...], access: str) -> dict[str, str]:
     args = [src.ip, str(CONNECT_TIMEOUT_S), *targets]
     cmd = "python3 -c %s " + " ".join(["%s"] * len(args))
     runner = host(access) if src.ctid is None else pct_host(spec_for(src.ctid, access))
-    out = runner.run(cmd, PROBE, *args)
+    out = probe_log.shell(runner, cmd, PROBE, *args)
     if out.rc != 0:
         raise PctError(f"{src.name}: reachability probe failed (rc {out.rc}): {(out.stderr.strip().splitlines() or [''])[-1]}")
     return dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)

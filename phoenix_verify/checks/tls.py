@@ -10,6 +10,8 @@ import warnings
 
 from cryptography import x509
 
+from phoenix_verify import probe_log
+
 TIMEOUT = 5.0
 VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
             "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
@@ -17,6 +19,7 @@ VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
 
 def handshake_version(address: str, hostname: str, version: str, port: int = 443) -> str | None:
     """The negotiated version when the client offers only `version`, None when the server refuses it."""
+    probe_log.record("tls", address=address, hostname=hostname, version=version, port=port)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -34,6 +37,7 @@ def handshake_version(address: str, hostname: str, version: str, port: int = 443
 
 def peer_certificate(address: str, hostname: str, ca_bundle: str | None, port: int = 443) -> x509.Certificate:
     """The leaf certificate after full verification (chain to `ca_bundle` and hostname); raises ssl errors."""
+    probe_log.record("cert", address=address, hostname=hostname, ca_bundle=ca_bundle, port=port)
     ctx = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
     with socket.create_connection((address, port), timeout=TIMEOUT) as sock, \
             ctx.wrap_socket(sock, server_hostname=hostname) as tls:

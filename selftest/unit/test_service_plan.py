@@ -23,10 +23,17 @@ def exec_start(ct: Container, inv: Inventory) -> list[str]:
     return shlex.split(line.removeprefix("ExecStart="))
 
 
-def test_templates_run_nothing(inv: Inventory) -> None:
+def test_templates_run_nothing_and_the_vllm_template_carries_the_vllm_install(inv: Inventory) -> None:
     for ct in inv.containers.values():
         if ct.is_template:
-            assert sp.ct_units(ct, inv) == [] and sp.ct_files(ct, inv) == [] and sp.ct_ready_ports(ct, inv) == []
+            assert sp.ct_units(ct, inv) == [] and sp.ct_ready_ports(ct, inv) == []
+            files = {f.path for f in sp.ct_files(ct, inv)}
+            assert not any(p.startswith(sp.UNIT_DIR) for p in files)
+            assert (f"/opt/vllm/lib/python3.11/site-packages/vllm-{sp.VLLM_VERSION}.dist-info/METADATA" in files) == ("vllm" in ct.features)
+
+
+def test_the_stand_in_version_is_the_followed_vllm_release() -> None:
+    assert f'VLLM_VERSION = "{sp.VLLM_VERSION}"' in (sp.SERVICES_SRC / "vllm_server.py").read_text()
 
 
 def test_every_service_ct_has_a_unit_and_ports(inv: Inventory) -> None:

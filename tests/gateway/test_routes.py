@@ -24,6 +24,7 @@ def test_route_answers_through_the_gateway(route: Route, gw_clients: dict[str | 
     """The gateway passes the declared service's answer through; a service that is down itself is its own
     layer's failure, so the route is then not judged."""
     live.require_service(route.ct)
+    live.require_gateway_path(route.ct)
     result = routing.verdict(params.target(), route, *routing.probe_gateway(params.target(), route, gw_clients[route.hostname]))
     if result.gateway_status == 0:
         pytest.skip(f"the gateway gives no HTTP answer at all; the TLS and header tests report it ({result.detail})")
@@ -44,6 +45,7 @@ def test_hostname_only_service_is_not_reachable_by_gateway_ip(route: Route, gw_c
 @pytest.mark.parametrize("route", [_param(r) for r in ROUTES if r.websocket])
 def test_websocket_upgrade_passes_through(route: Route) -> None:
     live.require_service(route.ct)
+    live.require_gateway_path(route.ct)
     failure = websocket_opens(params.target(), route.hostname, route.websocket)
     if failure:
         result = routing.cached_verdict(params.target(), route)

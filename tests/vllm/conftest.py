@@ -33,6 +33,7 @@ def routed_via_gateway() -> Callable[[str], None]:
     it (a gateway-layer failure, reported there), the vLLM check cannot judge vLLM and is skipped."""
     def check(route_name: str) -> None:
         route = next(r for r in gateway_contract.routes(params.inventory()) if r.name == route_name)
+        live.require_gateway_path(route.ct)
         result = routing.cached_verdict(params.target(), route)
         if not result.routed and not result.upstream_down:
             pytest.skip(f"the gateway does not route {route_name} ({result.detail}); see the gateway layer")

@@ -1,0 +1,51 @@
+"""Replay a suite run's probe log (phoenix_verify.probe_log) in a tight loop: the raw cost of the probes alone.
+
+Each probe is issued exactly as the suite issued it (the same shell line, API GET, gateway request, TLS handshake
+or WebSocket open), sequentially, with no pytest, no parsing and no assertions around it.
+"""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from typing import Any
+
+import httpx
+
+from phoenix_verify import netns
+from phoenix_verify.access.http import gateway_client, websocket_opens
+from phoenix_verify.access.proxmox import ProxmoxState
+from phoenix_verify.checks import tls
+from phoenix_verify.target import load_target
+
+
+def replay(probes: list[dict[str, Any]]) -> float:
+    target = load_target(None)
+    if target.is_lab:
+        netns.enter_lab(target)
+    state = ProxmoxState(target)
+    clients: dict[tuple[str | None, str], httpx.Client] = {}
+    started = time.monotonic()
+    for p in probes:
+        kind = p["kind"]
+        if kind == "sh":
+            subprocess.run(["/bin/sh", "-c", p["command"]], capture_output=True, timeout=120, check=False)
+        elif kind == "api":
+            with contextlib.suppress(Exception):   # a missing object costs the suite the same round trip
+                state.api(p["path"]).get(**p["params"])
+        elif kind == "http":
+            key = (p["hostname"], p["scheme"])
+            client = clients.get(key) or clients.setdefault(key, gateway_client(target, p["hostname"], p["scheme"]))
+            with contextlib.suppress(httpx.HTTPError):   # the suite saw the same failure; its cost is what counts
+                client.request(p["method"], p["path"], content=p["body"].encode("latin-1") or None).read()
+        elif kind == "tls":
+            tls.handshake_version(p["address"], p["hostname"], p["version"], p["port"])
+        elif kind == "cert":
+            with contextlib.suppress(OSError):
+                tls.peer_certificate(p["address"], p["hostname"], p["ca_bundle"], p["port"])
+        elif kind == "ws":
+            websocket_opens(target, p["hostname"], p["path"])
+    elapsed = time.monotonic() - started
+    for client in clients.values():
+        client.close()
+    return elapsed

@@ -1,0 +1,155 @@
+"""`make bench`: how fast the suite and the lab are, measured on the lab; a table and reports/bench.json.
+
+Figures (seconds unless named a ratio or count):
+  lab_up_cold_s / lab_up_warm_s       bench/lab_up.py (cold uses a scratch image cache)
+  gateway_subset_s                     `pytest tests -m gateway`              target < 15
+  full_suite_s / full_suite_n2_s       `pytest tests` and with `-n 2`         target < 90
+  scaling_<n>_s, pct_exec_per_ct_<n>   the suite on lab topologies of 8, 24 and 48 CTs (light CTs added)
+  marginal_cost_per_ct_s               least-squares slope of wall time over CT count   target < 1.5
+  overhead_ratio_<layer>               `pytest -m <layer>` wall / the same probes replayed in a tight loop   target < 2
+It tears the lab down and rebuilds it (several times); never run it while others test against the lab. The
+default lab is left up at the end. Usage: .venv/bin/python bench/run.py [--skip-cold] [--skip-scaling]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lab_up
+import replay
+
+REPO = Path(__file__).resolve().parents[1]
+LAB = [sys.executable, "-m", "phoenix_lab.cli"]
+LAYERS = ("host", "lxc", "firewall", "gateway", "vllm")
+SIZES = (8, 24, 48)
+TARGETS = {"gateway_subset_s": 15.0, "full_suite_s": 90.0, "marginal_cost_per_ct_s": 1.5, "lab_up_cold_s": 360.0,
+           "lab_up_warm_s": 45.0, **{f"overhead_ratio_{layer}": 2.0 for layer in LAYERS}}
+PCT_EXEC = re.compile(r"\bpct exec (\d+)\b")
+
+
+def pytest_wall(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict]:
+    """Wall time of one suite run (as an operator types it) and its latest.json."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--report-dir", tmp, *args],
+                       cwd=REPO, env=env or dict(os.environ), capture_output=True, text=True, timeout=1800, check=False)
+        elapsed = time.monotonic() - started
+        doc = json.loads((Path(tmp) / "latest.json").read_text())
+    return elapsed, doc
+
+
+def lab(*args: str, env: dict[str, str]) -> None:
+    proc = subprocess.run([*LAB, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"bench: phoenix-lab {' '.join(args)} failed: {(proc.stderr or proc.stdout).strip()[-400:]}")
+
+
+def topology(n: int, out: Path) -> Path:
+    """The lab inventory plus light CTs (Debian + systemd, a firewall rule, no service) up to n CTs."""
+    shutil.copytree(REPO / "fixtures" / "lab", out)
+    path = out / "phoenix_lxc_configs.json"
+    configs = json.loads(path.read_text())
+    cts = configs["lxc_configs"]
+    for i in range(n - len(cts)):   # CTIDs 960-999 at 198.18.0.160-199: room for 40 light CTs
+        ctid = 960 + i
+        cts[str(ctid)] = {
+            "name": f"light-{ctid}", "start_at_boot": True, "boot_order": 5, "boot_delay": 0, "memory_mb": 256, "cores": 1,
+            "storage_pool": "lab-lxc-disks", "storage_size_gb": 4, "unprivileged": True, "clone_from_ctid": "900",
+            "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": f"198.18.0.{ctid - 800}/24", "gw": "198.18.0.1"},
+            "mac_address": f"52:54:00:BE:{ctid // 256:02X}:{ctid % 256:02X}", "features": ["base_setup"],
+            "gpu_assignment": "none", "portainer_role": "none", "pct_options": [],
+            "firewall": {"enabled": True, "rules": [{"type": "in", "action": "ACCEPT", "source": "198.18.0.0/15",
+                                                     "proto": "tcp", "port": "22"}]},
+        }
+    path.write_text(json.dumps(configs, indent=2))
+    return out
+
+
+def scaling(env: dict[str, str]) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    points = []
+    for n in SIZES:
+        with tempfile.TemporaryDirectory(prefix=f"phoenix-bench-{n}-") as tmp:
+            run_env = dict(env, PHOENIX_LAB_INVENTORY=str(topology(n, Path(tmp) / "inventory")),
+                           PHOENIX_PROBE_LOG=str(Path(tmp) / "probes.jsonl"))
+            lab("down", env=run_env)
+            lab("up", env=run_env)
+            wall, doc = pytest_wall([], run_env)
+            calls = Counter(PCT_EXEC.findall(Path(run_env["PHOENIX_PROBE_LOG"]).read_text()))
+            lab("down", env=run_env)
+        running = max(1, len(calls))
+        figures[f"scaling_{n}_s"] = round(wall, 2)
+        figures[f"scaling_{n}_tests"] = sum(doc["summary"].values())
+        figures[f"pct_exec_per_ct_{n}"] = round(sum(calls.values()) / running, 2)
+        figures[f"pct_exec_max_per_ct_{n}"] = max(calls.values(), default=0)
+        points.append((n, wall))
+    mean_n = sum(n for n, _ in points) / len(points)
+    mean_t = sum(t for _, t in points) / len(points)
+    slope = sum((n - mean_n) * (t - mean_t) for n, t in points) / sum((n - mean_n) ** 2 for n, _ in points)
+    figures["marginal_cost_per_ct_s"] = round(slope, 3)
+    lab("up", env=env)
+    return figures
+
+
+def overhead(env: dict[str, str]) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for layer in LAYERS:
+        with tempfile.TemporaryDirectory(prefix=f"phoenix-bench-{layer}-") as tmp:
+            log = Path(tmp) / "probes.jsonl"
+            wall, _ = pytest_wall(["-m", layer], dict(env, PHOENIX_PROBE_LOG=str(log)))
+            probes = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            raw = replay.replay(probes)
+        figures[f"overhead_wall_{layer}_s"] = round(wall, 2)
+        figures[f"overhead_raw_{layer}_s"] = round(raw, 2)
+        figures[f"overhead_probes_{layer}"] = len(probes)
+        figures[f"overhead_ratio_{layer}"] = round(wall / raw, 2) if raw else float("nan")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cold", action="store_true", help="do not rebuild the image from scratch")
+    parser.add_argument("--skip-scaling", action="store_true", help="do not bring up the 8/24/48-CT topologies")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench: run as root (the lab creates namespaces and containers)", file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k not in ("PHOENIX_LAB_INVENTORY", "PHOENIX_PROBE_LOG", "PHOENIX_TARGET")}
+    figures: dict[str, float] = {}
+    lab_up.BUSY.write_text(f"the lab is being rebuilt by bench/run.py (pid {os.getpid()})\n")
+    try:
+        if not args.skip_cold:
+            figures["lab_up_cold_s"] = round(lab_up.measure_cold(), 1)
+        figures["lab_up_warm_s"] = round(lab_up.measure_warm(), 1)
+        figures["gateway_subset_s"] = round(pytest_wall(["-m", "gateway"], env)[0], 2)
+        figures["full_suite_s"] = round(pytest_wall([], env)[0], 2)
+        figures["full_suite_n2_s"] = round(pytest_wall(["-n", "2"], env)[0], 2)
+        figures.update(overhead(env))
+        if not args.skip_scaling:
+            figures.update(scaling(env))
+    finally:
+        lab_up.BUSY.unlink(missing_ok=True)
+    out = REPO / "reports" / "bench.json"
+    out.write_text(json.dumps({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "targets": TARGETS,
+                               "figures": figures}, indent=2) + "\n")
+    print(f"{'figure':<34}{'value':>10}  target")
+    for key, value in figures.items():
+        target = TARGETS.get(key)
+        verdict = "" if target is None else f"< {target:g}  {'ok' if value < target else 'MISSED'}"
+        print(f"{key:<34}{value:>10}  {verdict}")
+    print(f"bench: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
