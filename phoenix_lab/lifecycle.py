@@ -110,7 +110,7 @@ def _write_target(paths: LabPaths, inv: Inventory) -> None:
         f"ca_bundle = \"{ca}\"\n\n"
         f"[vllm]\n# the lab's chat engine is {options.load(paths).chat_engine!r}; only a real model can answer questions\n"
         f"chat_semantics = {'true' if options.load(paths).chat_engine == 'smollm2' else 'false'}\n\n"
-        f"[lab]\nnetns = \"{NETNS}\"\n"
+        f"[lab]\nnetns = \"{NETNS}\"\nhome = \"{paths.home}\"\n"
     )
 
 

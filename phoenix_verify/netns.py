@@ -5,7 +5,7 @@ import ctypes
 import os
 from pathlib import Path
 
-from phoenix_verify.target import Target, TargetError
+from phoenix_verify.target import LAB_HOME, Target, TargetError
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
@@ -24,7 +24,7 @@ def enter_lab(target: Target) -> None:
         wanted = path.stat().st_ino
     except FileNotFoundError:
         raise TargetError("the lab is not running: run 'phoenix-lab up' (or 'make demo')") from None
-    lab_bin = str(target.source.parent / "bin")
+    lab_bin = str(Path(target.raw.get("lab", {}).get("home") or LAB_HOME) / "bin")
     if lab_bin not in os.environ.get("PATH", "").split(":"):
         os.environ["PATH"] = f"{lab_bin}:{os.environ.get('PATH', '')}"
     if current_netns_inode() == wanted:
