@@ -62,14 +62,19 @@ def measure_warm() -> float:
     return lab(["up"], env, 600)
 
 
+def is_root() -> bool:
+    if os.geteuid() != 0:
+        print("bench: run as root (the lab creates namespaces and containers)", file=sys.stderr)
+    return os.geteuid() == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/lab_up.py", description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="measure only the cold up")
     parser.add_argument("--warm", action="store_true", help="measure only the warm up")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench: run as root (the lab creates namespaces and containers)", file=sys.stderr)
+    if not is_root():
         return 2
     which = [name for name in ("cold", "warm") if getattr(args, name)] or ["cold", "warm"]
     BUSY.write_text(f"the lab is being torn down and rebuilt by bench/lab_up.py (pid {os.getpid()})\n")

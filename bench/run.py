@@ -121,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cold", action="store_true", help="do not rebuild the image from scratch")
     parser.add_argument("--skip-scaling", action="store_true", help="do not bring up the 8/24/48-CT topologies")
     args = parser.parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench: run as root (the lab creates namespaces and containers)", file=sys.stderr)
+    if not lab_up.is_root():
         return 2
     env = {k: v for k, v in os.environ.items() if k not in ("PHOENIX_LAB_INVENTORY", "PHOENIX_PROBE_LOG", "PHOENIX_TARGET")}
     figures: dict[str, float] = {}

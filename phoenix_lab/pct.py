@@ -180,12 +180,18 @@ def _firewall_changed() -> None:
     firewall.apply(PATHS)
 
 
-def cmd_start(args: list[str]) -> int:
+def _existing_ct(args: list[str], refuse_if_running: bool | None = None, message: str = "") -> int:
+    """The CTID argument of a CT that exists, optionally refusing (with PVE's message) a running or stopped one."""
     pos, _ = parse_opts(args)
     ctid = vmid(pos[0])
     load(ctid)
-    if lxc_runtime.state(ctid) == "running":
-        raise PctError(f"CT {ctid} already running")
+    if refuse_if_running is not None and (lxc_runtime.state(ctid) == "running") == refuse_if_running:
+        raise PctError(message.format(ctid=ctid))
+    return ctid
+
+
+def cmd_start(args: list[str]) -> int:
+    ctid = _existing_ct(args, True, "CT {ctid} already running")
     rootfs.mount(ctid)
     lxc_runtime.start(ctid)
     _firewall_changed()
@@ -193,27 +199,15 @@ def cmd_start(args: list[str]) -> int:
 
 
 def cmd_stop(args: list[str]) -> int:
-    pos, _ = parse_opts(args)
-    ctid = vmid(pos[0])
-    load(ctid)
-    if lxc_runtime.state(ctid) != "running":
-        raise PctError(f"CT {ctid} not running")
+    ctid = _existing_ct(args, False, "CT {ctid} not running")
     lxc_runtime.stop(ctid)
     return 0
 
 
 def cmd_reboot(args: list[str]) -> int:
     """Shut down and start again, which applies pending changes such as mount points (as on Proxmox)."""
-    pos, _ = parse_opts(args)
-    ctid = vmid(pos[0])
-    load(ctid)
-    if lxc_runtime.state(ctid) != "running":
-        raise PctError(f"CT {ctid} not running")
-    lxc_runtime.stop(ctid)
-    rootfs.mount(ctid)
-    lxc_runtime.start(ctid)
-    _firewall_changed()
-    return 0
+    cmd_stop(args)
+    return cmd_start(args)
 
 
 def cmd_create(args: list[str]) -> int:
@@ -343,19 +337,14 @@ def cmd_pull(args: list[str]) -> int:
 
 def cmd_mount(args: list[str]) -> int:
     """`pct mount`: the stopped CT's root filesystem on the host, for reading it (Proxmox: /var/lib/lxc/<id>/rootfs)."""
-    pos, _ = parse_opts(args)
-    ctid = vmid(pos[0])
-    load(ctid)
-    if lxc_runtime.state(ctid) == "running":
-        raise PctError(f"CT {ctid} is running - cannot mount")
+    ctid = _existing_ct(args, True, "CT {ctid} is running - cannot mount")
     print(f"mounted CT {ctid} in '{rootfs.mount(ctid)}'")
     return 0
 
 
 def cmd_unmount(args: list[str]) -> int:
     """The lab keeps every CT's overlay mounted (its rootfs is the overlay), so there is nothing to undo."""
-    pos, _ = parse_opts(args)
-    load(vmid(pos[0]))
+    _existing_ct(args)
     return 0
 
 
