@@ -41,10 +41,14 @@ def pytest_wall(args: list[str], env: dict[str, str] | None = None) -> tuple[flo
     """Wall time of one suite run (as an operator types it) and its latest.json."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--report-dir", tmp, *args],
-                       cwd=REPO, env=env or dict(os.environ), capture_output=True, text=True, timeout=1800, check=False)
+        proc = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--report-dir", tmp, *args],
+                              cwd=REPO, env=env or dict(os.environ), capture_output=True, text=True, timeout=1800, check=False)
         elapsed = time.monotonic() - started
-        doc = json.loads((Path(tmp) / "latest.json").read_text())
+        report = Path(tmp) / "latest.json"
+        if not report.exists():
+            sys.exit(f"bench: pytest {' '.join(args)} wrote no report (exit {proc.returncode}):\n"
+                     + "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:]))
+        doc = json.loads(report.read_text())
     return elapsed, doc
 
 
@@ -83,10 +87,12 @@ def scaling(env: dict[str, str]) -> dict[str, float]:
             run_env = dict(env, PHOENIX_LAB_INVENTORY=str(topology(n, Path(tmp) / "inventory")),
                            PHOENIX_PROBE_LOG=str(Path(tmp) / "probes.jsonl"))
             lab("down", env=run_env)
-            lab("up", env=run_env)
-            wall, doc = pytest_wall([], run_env)
-            calls = Counter(PCT_EXEC.findall(Path(run_env["PHOENIX_PROBE_LOG"]).read_text()))
-            lab("down", env=run_env)
+            try:
+                lab("up", env=run_env)
+                wall, doc = pytest_wall([], run_env)
+                calls = Counter(PCT_EXEC.findall(Path(run_env["PHOENIX_PROBE_LOG"]).read_text()))
+            finally:
+                lab("down", env=run_env)   # before its inventory (in tmp) goes away
         running = max(1, len(calls))
         figures[f"scaling_{n}_s"] = round(wall, 2)
         figures[f"scaling_{n}_tests"] = sum(doc["summary"].values())

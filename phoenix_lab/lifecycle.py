@@ -126,9 +126,8 @@ def down(log: Callable[[str], None] = print) -> None:
         inv = load_inventory(inventory_dir())
     except Exception:  # the state must go even when the inventory is broken
         inv = None
-    if host.netns_exists():
-        for ct in provision.destroy_all(paths):
-            log(f"[lab] {ct} stopped and unmounted")
+    for ct in provision.destroy_all(paths):   # also without the netns: its CTs may outlive it
+        log(f"[lab] {ct} stopped and unmounted")
     for step in host.teardown_host(paths):
         log(f"[lab] host: removed {step}")
     provision.remove_state(paths, inv)

@@ -1,8 +1,10 @@
 """LXC runtime: the PVE .conf is the source of truth; at start the LXC config is generated from it, as PVE does."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -151,6 +153,35 @@ def stop(ctid: int, timeout: int = 10) -> None:
         _lxc(["lxc-stop", "-n", str(ctid), "-t", str(timeout)], check=False, timeout=timeout + 30)
         if state(ctid) == "running":
             _lxc(["lxc-stop", "-n", str(ctid), "-k"], check=False)
+
+
+def kill_leftovers(lxcpath: Path) -> list[int]:
+    """For teardown, after every CT was stopped: containers of this lxcpath still running are ones `lxc-stop`
+    cannot reach (their monitor listens in a network namespace that is gone, e.g. after an interrupted run).
+    SIGKILL each monitor's process tree; returns their CTIDs."""
+    prefix = f"[lxc monitor] {lxcpath} "
+    children: dict[int, list[int]] = {}
+    monitors: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+        if cmdline.startswith(prefix) and cmdline[len(prefix):].isdigit():
+            monitors[int(proc.name)] = int(cmdline[len(prefix):])
+    for pid in monitors:
+        tree, todo = [], [pid]
+        while todo:
+            tree.append(todo.pop())
+            todo += children.get(tree[-1], [])
+        for victim in reversed(tree):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+    return sorted(set(monitors.values()))
 
 
 def attach_argv(ctid: int, command: list[str]) -> list[str]:

@@ -221,6 +221,7 @@ def destroy_all(paths: LabPaths) -> list[str]:
         lxc_runtime.stop(ctid, timeout=5)
         rootfs.umount(ctid)
         done.append(f"ct{ctid}")
+    done += [f"ct{ctid} (left over from an earlier lab, killed)" for ctid in lxc_runtime.kill_leftovers(paths.lxc)]
     if paths.lxc.exists():
         for ct_dir in paths.lxc.iterdir():
             if ct_dir.name.isdigit():
