@@ -1,12 +1,15 @@
 """Replay a suite run's probe log (phoenix_verify.probe_log) in a tight loop: the raw cost of the probes alone.
 
 Each probe is issued exactly as the suite issued it (the same shell line, API GET, gateway request, TLS handshake
-or WebSocket open), sequentially, with no pytest, no parsing and no assertions around it.
+or WebSocket open), sequentially, with no pytest, no parsing and no assertions around it. It enters the lab's
+namespaces, so it runs as its own process: `python bench/replay.py PROBES.jsonl` prints the seconds taken.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -49,3 +52,9 @@ def replay(probes: list[dict[str, Any]]) -> float:
     for client in clients.values():
         client.close()
     return elapsed
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1], encoding="utf-8") as log:
+        lines = log.read().splitlines()
+    print(f"{replay([json.loads(line) for line in lines]):.3f}")

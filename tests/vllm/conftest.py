@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
-import openai
 import pytest
 
 from phoenix_verify import gateway_contract, params
 from phoenix_verify.access import live
 from phoenix_verify.access.http import gateway_client
-from phoenix_verify.access.openai_client import gateway_openai
 from phoenix_verify.checks import routing
+
+if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
+    import openai
 
 
 @pytest.fixture(scope="session")
 def oai() -> Iterator[openai.OpenAI]:
+    from phoenix_verify.access.openai_client import gateway_openai
+
     client = gateway_openai(params.target(), gateway_contract.MAIN_HOST)
     yield client
     client.close()

@@ -3,14 +3,17 @@ and a semantic paraphrase check with the real model."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
-import openai
 import pytest
 
 from phoenix_verify import gateway_contract, params
 from phoenix_verify.checks import openai_contract as oc
 from phoenix_verify.inventory import Container
+
+if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
+    import openai
 
 pytestmark = [pytest.mark.vllm]
 ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}

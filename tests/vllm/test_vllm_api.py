@@ -3,9 +3,9 @@ OpenAI chat and embeddings contract of the pinned vLLM version (anchors §5)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
-import openai
 import pytest
 
 from phoenix_verify import gateway_contract, params
@@ -14,6 +14,9 @@ from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import openai_contract as oc
 from phoenix_verify.checks.vllm_process import arg_problems
 from phoenix_verify.inventory import Container
+
+if TYPE_CHECKING:   # the SDK takes about a second to import: only the tests using `oai` load it (via the fixture)
+    import openai
 
 pytestmark = [pytest.mark.vllm]
 ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
@@ -87,7 +90,9 @@ def test_streaming_framing_through_gateway(ct: Container, gw: httpx.Client,
 def test_unknown_model_is_404_with_error_envelope(ct: Container, oai: openai.OpenAI,
                                                   routed_via_gateway: Callable[[str], None]) -> None:
     routed_via_gateway("vllm-chat")
-    with pytest.raises(openai.NotFoundError) as err:
+    from openai import NotFoundError  # loaded already by the `oai` fixture
+
+    with pytest.raises(NotFoundError) as err:
         oai.chat.completions.create(model="no-such-model-phoenix-verify", messages=HELLO, max_tokens=4)
     assert oc.error_envelope_problems(err.value.response.json(), 404) == []
 
@@ -108,6 +113,8 @@ def test_prompt_beyond_max_model_len_is_400(ct: Container, oai: openai.OpenAI,
                                             routed_via_gateway: Callable[[str], None]) -> None:
     routed_via_gateway("vllm-chat")
     prompt = "word " * ((ct.vllm.max_model_len or 4096) + 16)
-    with pytest.raises(openai.BadRequestError) as err:
+    from openai import BadRequestError  # loaded already by the `oai` fixture
+
+    with pytest.raises(BadRequestError) as err:
         oai.chat.completions.create(model=ct.vllm.served_model_name, messages=[{"role": "user", "content": prompt}], max_tokens=4)
     assert oc.error_envelope_problems(err.value.response.json(), 400) == []
