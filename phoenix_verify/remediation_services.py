@@ -23,6 +23,7 @@ from phoenix_verify.remediation_context import (
 
 ORCHESTRATOR = "/usr/local/phoenix_hypervisor/bin/phoenix_orchestrator.sh"
 QDRANT_PORT = 6333
+READY_TIMEOUT_S = 120   # a vLLM engine can take minutes on real hardware; the lab's services listen within seconds
 QDRANT_DISTANCES = ("Cosine", "Dot", "Euclid", "Manhattan")
 
 
@@ -31,7 +32,17 @@ def plan_service_restart(ctx: Context, ctid: str, unit: str) -> Plan:
     if not re.fullmatch(r"[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*", unit) or len(unit) > 256:
         raise InvalidArgument(f"invalid unit name {unit!r}")
     require_running(ctx, ct)
-    return Plan([("pct", "exec", str(ct.ctid), "--", "systemctl", "restart", unit)])
+    commands = [("pct", "exec", str(ct.ctid), "--", "systemctl", "restart", unit)]
+    ports = sorted({m.container for m in ct.ports} | ({ct.vllm.port} if ct.vllm else set()))
+    if ports:   # `restart` returns once the process is forked; the fix is done when the service listens again
+        commands.append(("pct", "exec", str(ct.ctid), "--", *wait_for_ports(ports)))
+    return Plan(commands)
+
+
+def wait_for_ports(ports: list[int], seconds: int = READY_TIMEOUT_S) -> tuple[str, ...]:
+    """A read-only wait inside the CT until every port listens (exit 124 after `seconds`)."""
+    listening = " && ".join(f"ss -tlnH 'sport = :{p}' | grep -q ." for p in ports)
+    return ("timeout", str(seconds), "sh", "-c", f"until {listening}; do sleep 0.5; done")
 
 
 def plan_vllm_restart(ctx: Context, ctid: str) -> Plan:

@@ -60,7 +60,8 @@ def is_mutating(call: list[str]) -> bool:
     if verbs is None:
         return True
     if program == "pct" and args[:1] == ["exec"]:
-        return args[3:5] != ["nginx", "-t"] and "GET" not in args  # read-only probes
+        readiness_wait = args[3:4] == ["timeout"] and args[-1].startswith("until ss ")
+        return args[3:5] != ["nginx", "-t"] and "GET" not in args and not readiness_wait  # read-only probes
     return bool(args) and args[0] in verbs
 
 

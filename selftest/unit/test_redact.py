@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from phoenix_verify.redact import MASK, redact, redact_obj, register_secret
@@ -13,15 +13,18 @@ SECRET = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=
 
 @given(secret=SECRET)
 def test_pve_token_header(secret: str) -> None:
-    out = redact(f"Authorization: PVEAPIToken=root@pam!phoenix-verify={secret}")
+    prefix = "Authorization: PVEAPIToken=root@pam!phoenix-verify="
+    assume(secret not in prefix)   # a "secret" like "phoenix-" is part of the token id, which must stay
+    out = redact(prefix + secret)
     assert secret not in out and MASK in out and "root@pam!phoenix-verify=" in out
 
 
 @given(secret=SECRET)
 def test_bearer_and_cookies(secret: str) -> None:
-    for text in (f"Authorization: Bearer {secret}", f"Cookie: PVEAuthCookie={secret}; x=1",
-                 f"CSRFPreventionToken: {secret}", f"https://admin:{secret}@198.18.0.13/", f"password={secret}"):
-        assert secret not in redact(text), text
+    for template in ("Authorization: Bearer {}", "Cookie: PVEAuthCookie={}; x=1", "CSRFPreventionToken: {}",
+                     "https://admin:{}@198.18.0.13/", "password={}"):
+        assume(secret not in template.format(""))   # the fixed words around it are not the secret
+        assert secret not in redact(template.format(secret)), template
 
 
 @given(secret=st.text(alphabet=string.ascii_letters + string.digits, min_size=10, max_size=40))

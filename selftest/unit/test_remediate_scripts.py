@@ -455,7 +455,9 @@ def test_service_restart_needs_a_running_ct(host: FakeHost) -> None:
 def test_vllm_restart(host: FakeHost) -> None:
     ct = by_role(host.inventory, "vllm")
     dry = host.run("vllm-restart.sh", str(ct.ctid))
-    assert printed(dry) == [["pct", "exec", str(ct.ctid), "--", "systemctl", "restart", "vllm_model_server"]]
+    assert printed(dry) == [["pct", "exec", str(ct.ctid), "--", "systemctl", "restart", "vllm_model_server"],
+                            ["pct", "exec", str(ct.ctid), "--", "timeout", "120", "sh", "-c",
+                             f"until ss -tlnH 'sport = :{ct.vllm.port}' | grep -q .; do sleep 0.5; done"]]
     assert host.mutating_calls() == []
     other = host.run("vllm-restart.sh", str(by_role(host.inventory, "gateway").ctid))
     assert other.returncode == 2 and "not a vLLM container" in other.stderr
