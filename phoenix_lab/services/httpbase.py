@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_IDLE_SECONDS = 300
+HANDSHAKE_TIMEOUT_S = 10   # a TLS client must finish its handshake within this
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -145,14 +146,33 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch()
 
 
+class TLSThreadingHTTPServer(ThreadingHTTPServer):
+    """TLS with the handshake in each connection's own thread: wrapping the listening socket would handshake inside
+    accept(), where one client that connects and stalls (a port probe, a half-open proxy connection) blocks every
+    other client of the server."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        if self.tls is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT_S)
+            request = self.tls.wrap_socket(request, server_side=True)
+            request.settimeout(None)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """A client that drops during the handshake is routine (port probes); keep the log for real errors."""
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, TimeoutError, ConnectionError)):
+            super().handle_error(request, client_address)
+
+
 def serve(handler: type[Handler], host: str, port: int, certfile: str | None = None, keyfile: str | None = None) -> None:
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = TLSThreadingHTTPServer((host, port), handler)
     if certfile:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(certfile, keyfile)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        server.tls.load_cert_chain(certfile, keyfile)
     server.serve_forever()
 
 

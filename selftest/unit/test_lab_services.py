@@ -126,6 +126,14 @@ def test_portainer_https_api_and_ui(portainer: tuple[str, int], pki_dir: Path) -
         httpx.get(f"{url}/api/status", timeout=10)
 
 
+def test_a_client_stalled_before_the_tls_handshake_does_not_block_others(portainer: tuple[str, int], pki_dir: Path) -> None:
+    url, _ = portainer
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5):   # connects, never says hello
+        resp = httpx.get(f"{url}/api/status", timeout=5, verify=lab_ca(pki_dir))
+    assert resp.status_code == 200
+
+
 def test_portainer_websocket_and_agent_port(portainer: tuple[str, int], pki_dir: Path) -> None:
     url, agent = portainer
     with connect(url.replace("https", "wss") + "/api/websocket/exec?id=1", ssl=lab_ca(pki_dir), open_timeout=10, close_timeout=5) as ws:
