@@ -62,9 +62,9 @@ def ensure(paths: LabPaths, log: Callable[[str], None] = print) -> Path:
         shutil.copy(CONVERT_SCRIPT, merged / "tmp/smollm2_convert.py")
         run(["chroot", str(merged), f"{VLLM_VENV}/bin/python", "/tmp/smollm2_convert.py", SMOLLM2_MODEL_DIR], timeout=900,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
-        for leftover in ("tmp/wheels", "tmp/smollm2_convert.py", "root/.cache"):
-            path = merged / leftover
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        for leftover in ("tmp/wheels", "root/.cache"):
+            shutil.rmtree(merged / leftover, ignore_errors=True)
+        (merged / "tmp/smollm2_convert.py").unlink(missing_ok=True)
     finally:
         for mnt in reversed(mounted):
             run(["umount", str(mnt)], check=False)

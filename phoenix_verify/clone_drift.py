@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from phoenix_verify.inventory import Container
 from phoenix_verify.pve_formats import CtConfig
@@ -53,17 +52,11 @@ class Drift:
     template: str
     clone: str
 
-    def line(self) -> str:
-        return f"{self.area}: {self.item}: template {self.template!r}, clone {self.clone!r}"
-
 
 @dataclass
 class Comparison:
     drift: list[Drift] = field(default_factory=list)
     allowed: list[Drift] = field(default_factory=list)   # differences the inventory declares
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"drift": [asdict(d) for d in self.drift], "allowed": [asdict(d) for d in self.allowed]}
 
 
 def parse_rootfs_facts(text: str, where: str) -> RootfsFacts:
