@@ -1,19 +1,14 @@
-"""Running the conformance suite from a lab self-test: one subprocess per run, its latest.json as the result."""
+"""Running the conformance suite from a lab self-test (phoenix_verify.suite_run) and reading its result."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from phoenix_verify.suite_run import run_suite
 
 
 def suite(report_dir: Path, *args: str) -> dict[str, Any]:
-    subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "--report-dir", str(report_dir), *args],
-                   cwd=REPO, capture_output=True, text=True, timeout=1200)
-    return json.loads((report_dir / "latest.json").read_text())
+    return run_suite(["tests", *args], report_dir, None)
 
 
 def failing(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ import pytest
 
 from phoenix_lab import faults, lifecycle
 from phoenix_verify.inventory import load_inventory
-from selftest.lab.suite_runs import REPO, failing, root_causes, suite
+from phoenix_verify.suite_run import REPO
+from selftest.lab.suite_runs import failing, root_causes, suite
 
 MATRIX = REPO / "reports" / "fault-matrix.md"
 ROWS: dict[str, dict[str, str]] = {}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from phoenix_lab.paths import LabPaths
-from selftest.lab.conftest import REPO
+from selftest.lab.conftest import REPO, lab
 
 CLONE, TEMPLATE = 961, 920
 
@@ -39,14 +39,13 @@ def clone_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[s
     lab_target = LabPaths.default().target.read_text()
     target.write_text(lab_target.replace(f'config_dir = "{REPO / "fixtures" / "lab"}"', f'config_dir = "{inventory}"'))
     env = dict(os.environ, PHOENIX_LAB_INVENTORY=str(inventory))
-    lab = [sys.executable, "-m", "phoenix_lab.cli"]
-    made = subprocess.run([*lab, "clone", str(TEMPLATE), str(CLONE)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    made = lab("clone", str(TEMPLATE), str(CLONE), env=env)
     assert made.returncode == 0, made.stderr
     try:
         yield {**env, "PHOENIX_TARGET": str(target)}, work / "promotions"
     finally:
         for step in (["stop", str(CLONE)], ["destroy", str(CLONE)]):
-            subprocess.run([*lab, "run", "--", "pct", *step], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+            lab("run", "--", "pct", *step, timeout=120, env=env)
 
 
 def verdict(reports: Path) -> dict:
@@ -68,13 +67,12 @@ def test_fresh_clone_is_promoted(clone_lab) -> None:
                                               ("clone-apparmor-drift", "config: lxc.apparmor.profile")])
 def test_drift_blocks_promotion_and_is_named(clone_lab, fault: str, named: str) -> None:
     env, reports = clone_lab
-    lab = [sys.executable, "-m", "phoenix_lab.cli", "fault"]
-    applied = subprocess.run([*lab, "apply", fault, "--ct", str(CLONE)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    applied = lab("fault", "apply", fault, "--ct", str(CLONE), timeout=120, env=env)
     assert applied.returncode == 0, applied.stderr
     try:
         result = promote(str(CLONE), "--reports", str(reports), env=env)
     finally:
-        subprocess.run([*lab, "clear", fault], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        lab("fault", "clear", fault, timeout=120, env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"drift {named}" in result.stdout
     assert verdict(reports)["verdict"] == "blocked"
