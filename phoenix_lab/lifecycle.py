@@ -99,6 +99,7 @@ def _alive(pid: int) -> bool:
 def _write_target(paths: LabPaths, inv: Inventory) -> None:
     gateway = inv.gateway()
     ca = paths.pki / "ca.pem"
+    engine = options.load(paths).chat_engine
     paths.target.write_text(
         "# written by `phoenix-lab up`: the suite's target when nothing else is configured\n"
         f"[inventory]\nconfig_dir = \"{inventory_dir()}\"\n\n"
@@ -108,8 +109,8 @@ def _write_target(paths: LabPaths, inv: Inventory) -> None:
         f"[gateway]\naddress = \"{gateway.network.ip.ip if gateway else ''}\"\n"
         "hostnames = [\"phoenix.local\", \"n8n.phoenix.local\", \"portainer.phoenix.local\"]\n"
         f"ca_bundle = \"{ca}\"\n\n"
-        f"[vllm]\n# the lab's chat engine is {options.load(paths).chat_engine!r}; only a real model can answer questions\n"
-        f"chat_semantics = {'true' if options.load(paths).chat_engine == 'smollm2' else 'false'}\n\n"
+        f"[vllm]\n# the lab's chat engine is {engine!r}; only a real model can answer questions\n"
+        f"chat_semantics = {'true' if engine == 'smollm2' else 'false'}\n\n"
         f"[lab]\nnetns = \"{NETNS}\"\nhome = \"{paths.home}\"\n"
     )
 

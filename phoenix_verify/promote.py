@@ -90,14 +90,18 @@ def _role_unit(ct: Container) -> str | None:
     return f"{unit}.service" if unit else None
 
 
+def record_base(out_dir: Path, verdict: Verdict) -> Path:
+    """reports/promotions/ct<id>-<UTC stamp of the decision>: the run dir, and with .json/.html the verdict."""
+    return out_dir / f"ct{verdict.ctid}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(verdict.decided_at))}"
+
+
 def decide(target: Target, ctid: int, out_dir: Path) -> Verdict:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    run_dir = out_dir / f"ct{ctid}-{stamp}"
     try:
         ct, template, snapshot = declared_clone(target, ctid)
     except InventoryError as exc:
         raise Undecided(str(exc)) from None
     verdict = Verdict(ctid, ct.name, f"ct{template.ctid}@{snapshot}")
+    run_dir = record_base(out_dir, verdict)
     try:
         state = ProxmoxState(target)
         if state.status(ctid) is None:
@@ -127,8 +131,7 @@ def decide(target: Target, ctid: int, out_dir: Path) -> Verdict:
 def write_record(verdict: Verdict, out_dir: Path) -> Path:
     """reports/promotions/ct<id>-<stamp>.json and .html (redacted, escaped); returns the JSON path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(verdict.decided_at))
-    base = out_dir / f"ct{verdict.ctid}-{stamp}"
+    base = record_base(out_dir, verdict)
     doc = redact_obj({**asdict(verdict), "exit_code": verdict.exit_code})
     base.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
     base.with_suffix(".html").write_text(render(doc))

@@ -39,15 +39,13 @@ def arg_problems(facts: CtFacts, spec: VllmSpec) -> list[str]:
     cmdlines = server_cmdlines(facts)
     if not cmdlines:
         return ["no vLLM server process is running"]
+    flags = [i for i, a in enumerate(spec.args) if a.startswith("--")] + [len(spec.args)]
+    groups = [list(spec.args[start:end]) for start, end in itertools.pairwise(flags)]
+    allowed = allowed_flags(spec)
     best: list[str] | None = None
     for tokens in cmdlines:
         problems = [] if spec.model in tokens else [f"model {spec.model} not on the command line"]
-        flags = [i for i, a in enumerate(spec.args) if a.startswith("--")] + [len(spec.args)]
-        for start, end in itertools.pairwise(flags):
-            group = list(spec.args[start:end])
-            if not _contains(tokens, group):
-                problems.append(f"declared '{' '.join(group)}' missing")
-        allowed = allowed_flags(spec)
+        problems += [f"declared '{' '.join(group)}' missing" for group in groups if not _contains(tokens, group)]
         problems += [f"undeclared '{t}' on the command line" for t in tokens if t.startswith("--") and _flag(t) not in allowed]
         if best is None or len(problems) < len(best):
             best = problems
