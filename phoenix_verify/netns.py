@@ -24,7 +24,7 @@ def enter_lab(target: Target) -> None:
         wanted = path.stat().st_ino
     except FileNotFoundError:
         raise TargetError("the lab is not running: run 'phoenix-lab up' (or 'make demo')") from None
-    lab_bin = str(Path(target.raw.get("lab", {}).get("home") or LAB_HOME) / "bin")
+    lab_bin = str(Path(target.lab_home or LAB_HOME) / "bin")
     if lab_bin not in os.environ.get("PATH", "").split(":"):
         os.environ["PATH"] = f"{lab_bin}:{os.environ.get('PATH', '')}"
     if current_netns_inode() == wanted:

@@ -47,6 +47,7 @@ class Target:
     hsts_min_age: int = 15768000
     chat_semantics: bool = True   # ask the chat models questions with known answers (off for a stand-in engine)
     lab_netns: str | None = None
+    lab_home: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -179,6 +180,7 @@ def parse_target(path: Path) -> Target:
         hsts_min_age=int(_num(path, gw, "gateway", "hsts_min_age", 15768000)),
         chat_semantics=vllm.get("chat_semantics", True),
         lab_netns=_str(path, lab, "lab", "netns", None) if lab else None,
+        lab_home=_str(path, lab, "lab", "home", None) if lab else None,
         raw=data,
     )
 
