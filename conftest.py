@@ -1,1 +1,1 @@
-"""Root conftest: intentionally empty. The suite's machinery is the `phoenix_verify.plugin` pytest11 entry point."""
+"""Root conftest: intentionally empty. The suite's machinery is the `phoenix_verify.suite.plugin` pytest11 entry point."""

@@ -1,4 +1,4 @@
-"""Replay a suite run's probe log (phoenix_verify.probe_log) in a tight loop: the raw cost of the probes alone.
+"""Replay a suite run's probe log (phoenix_verify.access.probe_log) in a tight loop: the raw cost of the probes alone.
 
 Each probe is issued exactly as the suite issued it (the same shell line, API GET, gateway request, TLS handshake
 or WebSocket open), sequentially, with no pytest, no parsing and no assertions around it. It enters the lab's
@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from phoenix_verify import netns
+from phoenix_verify.access import netns
 from phoenix_verify.access.http import gateway_client, websocket_opens
 from phoenix_verify.access.proxmox import ProxmoxState
 from phoenix_verify.checks import tls

@@ -20,7 +20,7 @@ from typing import Any
 from phoenix_lab import lxc_runtime
 from phoenix_lab.api_auth import ROOT, Permissions
 from phoenix_lab.paths import NODE, LabPaths
-from phoenix_verify.pve_formats import (
+from phoenix_model.pve_formats import (
     FW_INT_OPTIONS,
     FirewallFile,
     FwRule,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from phoenix_lab import lifecycle, lxc_runtime, provision, service_plan
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.inventory import load_inventory
+from phoenix_model.inventory import load_inventory
 
 
 def redeploy(ctid: int, log=print) -> None:

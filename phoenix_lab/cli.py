@@ -11,7 +11,7 @@ from phoenix_lab import lifecycle, lxc_runtime, options
 from phoenix_lab.host import netns_exists
 from phoenix_lab.paths import NETNS, LabPaths
 from phoenix_lab.sh import LabError
-from phoenix_verify.inventory import InventoryError, load_inventory
+from phoenix_model.inventory import InventoryError, load_inventory
 
 
 def _env(paths: LabPaths) -> dict[str, str]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from phoenix_lab import firewall, lifecycle, lxc_runtime, pct, provision, rootfs
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError
-from phoenix_verify.inventory import load_inventory
+from phoenix_model.inventory import load_inventory
 
 
 def clone(src: int, dst: int, log: Callable[[str], None] = print) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 from phoenix_lab import firewall, gateway_config, lifecycle, lxc_runtime, pct, pki, provision, rootfs, service_plan
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.inventory import Container, Inventory, load_inventory
-from phoenix_verify.pve_formats import FirewallFile, parse_firewall_file, write_firewall_file
+from phoenix_model.inventory import Container, Inventory, load_inventory
+from phoenix_model.pve_formats import FirewallFile, parse_firewall_file, write_firewall_file
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.pve_formats import FirewallFile, FwRule, Net0, parse_ct_config, parse_firewall_file
+from phoenix_model.pve_formats import FirewallFile, FwRule, Net0, parse_ct_config, parse_firewall_file
 
 TABLE = "pve_firewall"
 

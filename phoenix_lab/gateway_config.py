@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phoenix_verify.inventory import Container, Inventory
+from phoenix_model.inventory import Container, Inventory
 
 HOSTNAME = "phoenix.local"
 PORTAINER_HOST = "portainer.phoenix.local"

@@ -12,7 +12,7 @@ from pathlib import Path
 from phoenix_lab import firewall, host, image, model_layer, options, pki, provision
 from phoenix_lab.paths import API_PORT, HOST_ADDR, NETNS, NODE, REPO, TOKEN_ID, LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, load_inventory
 
 LAB_INVENTORY = REPO / "fixtures" / "lab"
 API_HOST = HOST_ADDR.split("/")[0]

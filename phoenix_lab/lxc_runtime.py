@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.pve_formats import CtConfig, MountPoint, Net0, parse_ct_config, parse_property_string
+from phoenix_model.pve_formats import CtConfig, MountPoint, Net0, parse_ct_config, parse_property_string
 
 PATHS = LabPaths.default()
 

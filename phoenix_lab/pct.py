@@ -18,7 +18,7 @@ from pathlib import Path
 from phoenix_lab import lxc_runtime, rootfs
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError
-from phoenix_verify.pve_formats import (
+from phoenix_model.pve_formats import (
     CtConfig,
     Net0,
     listsnapshot_output,

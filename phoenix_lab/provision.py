@@ -15,8 +15,8 @@ from pathlib import Path
 from phoenix_lab import lxc_runtime, options, pct, rootfs, service_plan
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_verify.inventory import Container, Inventory
-from phoenix_verify.pve_formats import FirewallFile, FwRule, write_firewall_file
+from phoenix_model.inventory import Container, Inventory
+from phoenix_model.pve_formats import FirewallFile, FwRule, write_firewall_file
 
 APPARMOR_PROFILE = "lxc-container-default-with-mounting-phoenix"
 GPU_COMMON = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools")

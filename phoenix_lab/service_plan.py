@@ -12,7 +12,7 @@ from pathlib import Path
 
 from phoenix_lab import gateway_config, pki
 from phoenix_lab.paths import LabPaths
-from phoenix_verify.inventory import Container, Inventory
+from phoenix_model.inventory import Container, Inventory
 
 SERVICES_SRC = Path(__file__).resolve().parent / "services"
 SERVICES_DST = "/opt/phoenix-lab/services"
@@ -167,7 +167,7 @@ def _chat_engine_dropin(chat_engine: str) -> PushedFile:
 
 def collections(inv: Inventory, ct: Container) -> list[str]:
     """`name:size:distance` per collection: the CT's `qdrant_collections` or one `embeddings` collection sized to
-    the embedding model's `vllm_embedding_dim` (the same rule as phoenix_verify.remediation_services)."""
+    the embedding model's `vllm_embedding_dim` (the same rule the remediation planner applies)."""
     raw = ct.extra.get("qdrant_collections")
     if isinstance(raw, list):
         return [f"{c['name']}:{c['vector_size']}:{c.get('distance', 'Cosine')}" for c in raw]

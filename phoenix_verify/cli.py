@@ -6,11 +6,11 @@ import signal
 import importlib
 import sys
 
-from phoenix_verify.inventory import InventoryError
+from phoenix_model.inventory import InventoryError
 from phoenix_verify.target import TargetError
 
-SUBCOMMAND_MODULES = ("phoenix_verify.inventory_cli", "phoenix_verify.diagnosis_cli", "phoenix_verify.nginx_lint_cli", "phoenix_verify.nightly_cli",
-                      "phoenix_verify.promote_cli")
+SUBCOMMAND_MODULES = ("phoenix_verify.suite.cli", "phoenix_verify.diagnosis.cli", "phoenix_verify.gateway.cli", "phoenix_verify.nightly.cli",
+                      "phoenix_verify.promotion.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

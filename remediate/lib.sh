@@ -3,7 +3,7 @@
 #
 # Every script sources this file, calls rem_parse_args with its usage text, validates its arguments with the
 # rem_validate_* helpers and hands over to rem_plan_and_run. The plan (the exact commands to run) is computed by
-# `python3 -m phoenix_verify.remediation_plan`, which reads the inventory and the live state (read-only) and
+# `python3 -m phoenix_verify.remediation.plan`, which reads the inventory and the live state (read-only) and
 # prints nothing to do when the state already matches: that is what makes a second --apply a no-op.
 # Commands are executed as argument vectors, never through eval or a shell, so no argument can inject a command.
 
@@ -102,7 +102,7 @@ rem_plan_and_run() {
     # shellcheck disable=SC2064  # expand now: the path is fixed
     trap "rm -f '$plan'" EXIT
     PYTHONPATH="$REM_REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" PHOENIX_REMEDIATE_DIR="$REM_DIR" \
-        "$py" -m phoenix_verify.remediation_plan "$@" >"$plan" </dev/null || rc=$?
+        "$py" -m phoenix_verify.remediation.plan "$@" >"$plan" </dev/null || rc=$?
     if ((rc != 0)); then
         exit "$rc"
     fi

@@ -1,11 +1,11 @@
-"""Self-tests never talk to anything outside loopback and the lab range (see phoenix_verify.egress_guard)."""
+"""Self-tests never talk to anything outside loopback and the lab range (see phoenix_verify.suite.egress_guard)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
 
-from phoenix_verify.egress_guard import Guard
+from phoenix_verify.suite.egress_guard import Guard
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import shlex
 
 from phoenix_verify.access.host_facts import host
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
-from phoenix_verify.clone_drift import DriftProbeError, RootfsFacts, parse_rootfs_facts, script_for_root
+from phoenix_verify.promotion.clone_drift import DriftProbeError, RootfsFacts, parse_rootfs_facts, script_for_root
 
 MOUNTED = re.compile(r"mounted CT \d+ in '([^']+)'")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 SECTION = "@@"
 ROLE_UNITS = {"vllm": "vllm_model_server", "qdrant": "qdrant", "n8n": "n8n", "portainer": "portainer",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import testinfra
 
-from phoenix_verify import probe_log
+from phoenix_verify.access import probe_log
 from phoenix_verify.access.ct_facts import split_sections
 
 HOST_TIMEOUT_S = 30

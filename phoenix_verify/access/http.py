@@ -17,7 +17,7 @@ import httpx
 from websockets.exceptions import InvalidHandshake
 from websockets.sync.client import connect
 
-from phoenix_verify import probe_log
+from phoenix_verify.access import probe_log
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.target import Target
 

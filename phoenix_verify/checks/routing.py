@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from phoenix_verify.access.http import direct_request, gateway_client
-from phoenix_verify.gateway_contract import Route, port_of, request_body
+from phoenix_verify.gateway.contract import Route, port_of, request_body
 from phoenix_verify.target import Target
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 
-from phoenix_verify.inventory import HYPERVISOR_FILE, LXC_FILE, Container, Inventory
+from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, Container, Inventory
 
 SCHEMAS = {LXC_FILE: "phoenix_lxc_configs.schema.json", HYPERVISOR_FILE: "phoenix_hypervisor_config.schema.json"}
 # vllm_args flag -> (VllmSpec attribute, how to compare)

@@ -10,7 +10,7 @@ import warnings
 
 from cryptography import x509
 
-from phoenix_verify import probe_log
+from phoenix_verify.access import probe_log
 
 TIMEOUT = 5.0
 VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,

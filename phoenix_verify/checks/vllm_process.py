@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from phoenix_verify.access.ct_facts import CtFacts
-from phoenix_verify.inventory import VllmSpec
+from phoenix_model.inventory import VllmSpec
 
 SERVER_MARKERS = ("vllm serve", "vllm.entrypoints", "vllm_server.py", "/vllm ")
 

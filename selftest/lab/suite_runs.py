@@ -1,10 +1,10 @@
-"""Running the conformance suite from a lab self-test (phoenix_verify.suite_run) and reading its result."""
+"""Running the conformance suite from a lab self-test (phoenix_verify.suite.run) and reading its result."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from phoenix_verify.suite_run import run_suite
+from phoenix_verify.suite.run import run_suite
 
 
 def suite(report_dir: Path, *args: str) -> dict[str, Any]:

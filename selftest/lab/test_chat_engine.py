@@ -10,7 +10,7 @@ from phoenix_lab import options
 from phoenix_lab.lifecycle import inventory_dir
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.service_plan import CHAT_ENGINE_DROPIN
-from phoenix_verify.inventory import load_inventory
+from phoenix_model.inventory import load_inventory
 
 ENGINE = options.load(LabPaths.default()).chat_engine
 CHAT = next(ct for ct in load_inventory(inventory_dir()).services() if ct.vllm and ct.vllm.model_type != "embedding")

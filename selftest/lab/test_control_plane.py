@@ -22,7 +22,7 @@ from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from phoenix_lab.paths import NETNS, LabPaths
-from phoenix_verify.inventory import Container, Inventory, load_inventory
+from phoenix_model.inventory import Container, Inventory, load_inventory
 from phoenix_verify.target import Target, load_target
 
 PATHS = LabPaths.default()

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from phoenix_lab import faults, lifecycle, provision
-from phoenix_verify.diagnosis import route_backend
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_verify.diagnosis.tree import route_backend
+from phoenix_model.inventory import Inventory, load_inventory
 from selftest.lab.suite_runs import failing, root_causes, suite
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from phoenix_lab import faults, lifecycle
-from phoenix_verify.inventory import load_inventory
-from phoenix_verify.suite_run import REPO
+from phoenix_model.inventory import load_inventory
+from phoenix_verify.suite.run import REPO
 from selftest.lab.suite_runs import failing, root_causes, suite
 
 MATRIX = REPO / "reports" / "fault-matrix.md"

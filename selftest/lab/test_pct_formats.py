@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from phoenix_lab.paths import LabPaths
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 PATHS = LabPaths.default()

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from phoenix_verify.history import Run
+from phoenix_verify.nightly.history import Run
 
 # nodeid -> (layer, outcome); a healthy night of one test per layer
 HEALTHY = {f"tests/{layer}/test_{layer}.py::test_ok[ct951-vllm-granite-embed-r2]": (layer, "passed")

@@ -28,7 +28,7 @@ from phoenix_lab.api_routes import Api
 from phoenix_lab.api_server import build_server
 from phoenix_lab.api_tokens import ensure_token, token_file
 from phoenix_lab.paths import TOKEN_ID, LabPaths
-from phoenix_verify.pve_formats import parse_firewall_file
+from phoenix_model.pve_formats import parse_firewall_file
 
 REPO = Path(__file__).resolve().parents[2]
 NET0 = "name=eth0,bridge=vmbr0,firewall=1,gw=198.18.0.1,hwaddr=BC:24:11:00:09:51,ip=198.18.0.151/24,type=veth"

@@ -6,8 +6,8 @@ import pytest
 from phoenix_verify.access.host_facts import HostFacts
 from phoenix_verify.access.reachability import Cell, plan
 from phoenix_verify.checks import firewall, host
-from phoenix_verify.inventory import load_inventory
-from phoenix_verify.pve_formats import parse_firewall_file
+from phoenix_model.inventory import load_inventory
+from phoenix_model.pve_formats import parse_firewall_file
 
 
 @pytest.fixture(scope="module")

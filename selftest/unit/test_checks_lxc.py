@@ -7,8 +7,8 @@ import pytest
 
 from phoenix_verify.access.ct_facts import CtFacts, Process
 from phoenix_verify.checks import lxc, vllm_process
-from phoenix_verify.inventory import load_inventory
-from phoenix_verify.pve_formats import parse_ct_config
+from phoenix_model.inventory import load_inventory
+from phoenix_model.pve_formats import parse_ct_config
 
 GOOD_951 = """arch: amd64
 cores: 1

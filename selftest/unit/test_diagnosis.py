@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.diagnosis import diagnose, remediation_order
-from phoenix_verify.inventory import load_inventory
+from phoenix_verify.diagnosis.tree import diagnose, remediation_order
+from phoenix_model.inventory import load_inventory
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from phoenix_verify.egress_guard import EgressRefused, allowed
+from phoenix_verify.suite.egress_guard import EgressRefused, allowed
 
 
 @pytest.mark.parametrize("host", ["10.0.0.153", "10.0.0.1", "172.16.0.1", "192.168.1.1", "8.8.8.8", "::ffff:10.0.0.1", "2001:db8::1"])

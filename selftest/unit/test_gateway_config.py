@@ -9,7 +9,7 @@ import crossplane
 import pytest
 
 from phoenix_lab import gateway_config, pki
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, load_inventory
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 
 from phoenix_lab import gateway_config, pki
 from phoenix_lab.service_plan import collections
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, load_inventory
 
 SERVICES = Path(__file__).resolve().parents[2] / "phoenix_lab" / "services"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("nginx") or not shutil.which("ip"),

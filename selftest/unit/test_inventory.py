@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.inventory import InventoryError, load_inventory
+from phoenix_model.inventory import InventoryError, load_inventory
 
 
 def test_reference_config_has_all_fifteen_containers(reference_dir: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phoenix_verify.inventory import HYPERVISOR_FILE, LXC_FILE, InventoryError, load_inventory
+from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, InventoryError, load_inventory
 
 MESSAGE = re.compile(rf"^({re.escape(LXC_FILE)}|{re.escape(HYPERVISOR_FILE)}): \S+: .+")
 

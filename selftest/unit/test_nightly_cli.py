@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify import nightly_cli
+from phoenix_verify.nightly import cli as nightly_cli
 from phoenix_verify.cli import main
 from selftest.unit.nightly_docs import FW, HEALTHY, doc, write_run
 

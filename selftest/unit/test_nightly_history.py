@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from phoenix_verify import history
+from phoenix_verify.nightly import history
 from selftest.unit.nightly_docs import FW, GW, HEALTHY, run, write_run
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from phoenix_verify import stats
+from phoenix_verify.suite import stats
 from phoenix_verify.access import pct_backend
 from phoenix_verify.access.pct_backend import PctBackend, PctError, parse_spec, pct_host, spec_for
 

@@ -10,7 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TEST_FILE = '''
 import pytest
-from phoenix_verify import params
+from phoenix_verify.suite import params
 
 @pytest.mark.lxc
 @pytest.mark.remediate("net0-firewall.sh", "{ctid}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from phoenix_verify import probe_log
+from phoenix_verify.access import probe_log
 
 
 def test_nothing_is_written_without_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

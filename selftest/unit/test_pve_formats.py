@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phoenix_verify.pve_formats import (
+from phoenix_model.pve_formats import (
     FirewallFile,
     FwRule,
     MountPoint,

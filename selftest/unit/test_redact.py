@@ -6,7 +6,7 @@ import string
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from phoenix_verify.redact import MASK, redact, redact_obj, register_secret
+from phoenix_verify.suite.redact import MASK, redact, redact_obj, register_secret
 
 SECRET = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=8, max_size=40)
 

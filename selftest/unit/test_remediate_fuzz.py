@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from phoenix_verify.inventory import load_inventory
+from phoenix_model.inventory import load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 REMEDIATE = ROOT / "remediate"

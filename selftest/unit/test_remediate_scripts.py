@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 REMEDIATE = ROOT / "remediate"
@@ -645,7 +645,7 @@ def test_unknown_ctid_exits_2_without_calls(host: FakeHost) -> None:
 def test_planner_is_importable_without_side_effects() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "phoenix_verify.remediation_plan", "no-such-class"],
+        [sys.executable, "-m", "phoenix_verify.remediation.plan", "no-such-class"],
         capture_output=True,
         text=True,
         env=env,

@@ -23,7 +23,7 @@ def test_with_secrets(extras, record_property):
     assert False, "certificate expires in 3 days"
 '''
 CONFTEST = '''
-from phoenix_verify import reports
+from phoenix_verify.suite import reports
 
 reports.add_section("failed_nodeids", lambda config, records: [r["nodeid"] for r in records if r["outcome"] == "failed"])
 '''

@@ -9,7 +9,7 @@ from cryptography import x509
 
 from phoenix_lab import service_plan as sp
 from phoenix_lab.paths import LabPaths
-from phoenix_verify.inventory import Container, Inventory, load_inventory
+from phoenix_model.inventory import Container, Inventory, load_inventory
 
 
 @pytest.fixture(scope="module")

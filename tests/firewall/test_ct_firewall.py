@@ -2,10 +2,10 @@
 declared ports without an effective firewall are reported as exposed."""
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.checks import firewall
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.firewall
 INV = params.inventory()

@@ -5,11 +5,12 @@ its cells in one round trip.
 """
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live, reachability
+from phoenix_verify.suite import params
+from phoenix_verify.access import reachability
+from phoenix_verify.suite import live
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.checks import firewall
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.firewall
 INV = params.inventory()

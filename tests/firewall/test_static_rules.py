@@ -1,9 +1,9 @@
 """Every declared port of a firewalled CT is opened by a declared rule (policy_in DROP would hide it)."""
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.checks import static_config
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = [pytest.mark.firewall, pytest.mark.static]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify import gateway_contract, params
+from phoenix_verify.gateway import contract as gateway_contract
+
+from phoenix_verify.suite import params
 from phoenix_verify.access.gateway_files import fetch_nginx_config
 from phoenix_verify.access.pct_backend import pct_host, spec_for
-from phoenix_verify.gateway_contract import Route
-from phoenix_verify.nginx_lint import Config, Finding, lint, load
+from phoenix_verify.gateway.contract import Route
+from phoenix_verify.gateway.nginx_lint import Config, Finding, lint, load
 
 GATEWAY = params.inventory().gateway()
 CTID = GATEWAY.ctid if GATEWAY else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.checks import headers
 
 TARGET = params.target()

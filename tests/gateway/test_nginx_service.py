@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.checks import lxc
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.gateway
 GATEWAY = [ct for ct in params.inventory().services() if ct.role == "gateway"]

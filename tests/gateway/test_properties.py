@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"

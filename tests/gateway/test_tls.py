@@ -6,7 +6,7 @@ import ssl
 import httpx
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.access.http import gateway_client
 from phoenix_verify.checks import tls
 

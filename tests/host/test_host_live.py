@@ -1,8 +1,8 @@
 """The Proxmox host: bridge, API, datacenter firewall, shared volume dirs, subordinate ids, admin user, GPU driver."""
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.checks import host, lxc
 
 pytestmark = pytest.mark.host

@@ -1,9 +1,9 @@
 """The declared state validates against the Phoenix schemas that ship with it."""
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.checks import static_config
-from phoenix_verify.inventory import HYPERVISOR_FILE, LXC_FILE
+from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE
 
 pytestmark = [pytest.mark.host, pytest.mark.static]
 

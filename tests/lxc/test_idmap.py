@@ -1,10 +1,10 @@
 """Unprivileged CTs: `unprivileged: 1` and the idmap in the config, and the same map seen from inside."""
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.checks import lxc
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.lxc
 

@@ -3,10 +3,10 @@ tests/host's shared volume check) and writable;
 and no CT carries a mount the config does not name (strategy §5.1 `apply_shared_volumes` scope bug)."""
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.checks import host, lxc
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.lxc
 INV = params.inventory()

@@ -1,10 +1,10 @@
 """Templates carry their snapshot; every clone's source still has the snapshot it was cloned from."""
 import pytest
 
-from phoenix_verify import params
-from phoenix_verify.access import live
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.checks import lxc
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = pytest.mark.lxc
 INV = params.inventory()

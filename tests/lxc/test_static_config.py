@@ -1,9 +1,9 @@
 """Declared container relations that can be judged without a live system."""
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.checks import static_config
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = [pytest.mark.lxc, pytest.mark.static]
 

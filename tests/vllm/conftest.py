@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify import gateway_contract, params
-from phoenix_verify.access import live
+from phoenix_verify.gateway import contract as gateway_contract
+
+from phoenix_verify.suite import params
+from phoenix_verify.suite import live
 from phoenix_verify.access.http import gateway_client
 from phoenix_verify.checks import routing
 

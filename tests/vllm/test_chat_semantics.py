@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import chat_semantics as cs
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = [pytest.mark.vllm, pytest.mark.semantic]
 CHAT = params.services(lambda ct: ct.vllm is not None and ct.vllm.model_type != "embedding")

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify import gateway_contract, params
+from phoenix_verify.gateway import contract as gateway_contract
+
+from phoenix_verify.suite import params
 from phoenix_verify.checks import openai_contract as oc
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
     import openai

@@ -1,9 +1,9 @@
 """vLLM declarations agree with themselves: args vs scalar fields, unique served names, GPU budget."""
 import pytest
 
-from phoenix_verify import params
+from phoenix_verify.suite import params
 from phoenix_verify.checks import static_config
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 pytestmark = [pytest.mark.vllm, pytest.mark.static]
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify import gateway_contract, params
+from phoenix_verify.gateway import contract as gateway_contract
+
+from phoenix_verify.suite import params
 from phoenix_verify.access.ct_facts import ct_facts
 from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import openai_contract as oc
 from phoenix_verify.checks.vllm_process import arg_problems
-from phoenix_verify.inventory import Container
+from phoenix_model.inventory import Container
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only the tests using `oai` load it (via the fixture)
     import openai

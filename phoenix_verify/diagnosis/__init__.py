@@ -1,0 +1,1 @@
+"""Diagnosis: places failures on the decision tree (host -> lxc -> service -> gateway -> firewall)."""

@@ -1,0 +1,229 @@
+"""Inside-out diagnosis (strategy §2.1/§2.3): from many red tests to the lowest failing layer per service.
+
+Every service is modelled as the strategy's decision tree extended down to the host:
+  host -> CT config (net0, firewall, mounts, idmap) -> CT running -> service health in the CT
+       -> host-to-service path -> gateway-to-service / gateway route -> client.
+A failing test is placed on one rung of one service's tree; the lowest failing rung of each service is its
+root cause and everything above it (and every gateway route to it) is shown as a consequence, instead of 20
+independent reds. Host-level failures absorb the failures they explain (firewall policy, shared volumes).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from phoenix_model.inventory import Inventory
+
+RUNGS = ("host", "ct-config", "ct-running", "deps", "process", "service", "path", "gateway-route", "client")
+# Ordered: the first rule whose words appear in the test name places the test (names are sentences).
+RUNG_RULES = (
+    ("ct-running", ("status_matches", "exists_and", "is_started", "ct_is_running")),
+    ("deps", ("dependencies_running",)),
+    ("process", ("declared_args",)),   # a process started with the wrong args explains every wrong answer it gives
+    ("service", ("inside", "root_is_mapped", "writable", "listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
+                 "error", "usage", "semantic", "norm", "dimension", "vllm_args", "port_is_open")),
+    ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
+)
+GATEWAY_SERVICE_WORDS = ("nginx_unit_active", "nginx_listens")   # the gateway CT's own service, below its routes
+MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
+
+
+@dataclass
+class Failure:
+    nodeid: str
+    layer: str
+    ctid: int | None
+    remediation: str | None
+    evidence: str
+    rung: str = ""
+    obj: str = ""
+
+
+@dataclass
+class RootCause:
+    layer: str
+    object: str
+    summary: str
+    evidence: str
+    remediation: str | None
+    automatic: bool
+    manual_step: str | None
+    consequences: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _test_name(nodeid: str) -> str:
+    return nodeid.split("::")[-1].lower()
+
+
+def place(failure: Failure, inv: Inventory) -> Failure:
+    """Put a failure on a rung of a service's tree and name its object."""
+    name = _test_name(failure.nodeid)
+    gateway = inv.gateway()
+    if failure.layer == "host":
+        volume = next((v for v in inv.shared_volumes if v in name or v in failure.nodeid), None)
+        failure.rung, failure.obj = "host", f"volume:{volume}" if volume else "host"
+        return failure
+    ctid = failure.ctid
+    if failure.layer == "gateway" and gateway is not None and any(w in name for w in GATEWAY_SERVICE_WORDS):
+        failure.rung, failure.ctid, failure.obj = "service", gateway.ctid, f"ct{gateway.ctid}"
+        return failure
+    if failure.layer == "gateway":
+        route = re.search(r"(/v1/[a-z/]+|/qdrant/|/n8n/|portainer)", failure.nodeid)
+        backend = route_backend(route.group(1), inv) if route else None
+        if backend is not None and (ctid is None or ctid != (gateway.ctid if gateway else None)):
+            failure.rung, failure.ctid, failure.obj = "gateway-route", backend, f"gateway:{route.group(1)}"
+        else:
+            failure.rung, failure.ctid = "client", ctid or (gateway.ctid if gateway else None)
+            failure.obj = f"ct{failure.ctid}" if failure.ctid else "gateway"
+        return failure
+    if failure.layer == "vllm" and ("gateway" in name or "through" in name):
+        failure.rung = "gateway-route"
+    else:
+        failure.rung = next((rung for rung, words in RUNG_RULES if any(w in name for w in words)), "ct-config")
+        if failure.layer == "vllm" and failure.rung == "ct-config":
+            failure.rung = "service"
+    failure.obj = f"ct{ctid}" if ctid else failure.layer
+    return failure
+
+
+def _priority(failure: Failure) -> tuple[int, int]:
+    """Lowest rung first; on one rung, a failure whose fix is manual (a certificate) explains the others."""
+    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
+    return RUNGS.index(failure.rung), 0 if script in MANUAL_HINTS else 1
+
+
+def route_backend(route: str, inv: Inventory) -> int | None:
+    for ct in inv.services():
+        if ct.vllm and ((route.startswith("/v1/chat") and ct.vllm.model_type == "chat")
+                        or (route.startswith("/v1/embeddings") and ct.vllm.model_type == "embedding")
+                        or (route == "/v1/models" and ct.vllm.model_type == "chat")):
+            return ct.ctid
+        if (route == "/qdrant/" and ct.role == "qdrant") or (route == "/n8n/" and ct.role == "n8n") or \
+                (route == "portainer" and ct.role == "portainer"):
+            return ct.ctid
+    return None
+
+
+def _summary(failure: Failure) -> str:
+    first = (failure.evidence or "").strip().splitlines()
+    text = first[0] if first else _test_name(failure.nodeid).replace("_", " ")
+    return text[:200]
+
+
+def _root(failure: Failure) -> RootCause:
+    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
+    manual = MANUAL_HINTS.get(script)
+    return RootCause(layer=failure.layer, object=failure.obj, summary=_summary(failure),
+                     evidence=(failure.evidence or "")[:600], remediation=failure.remediation,
+                     automatic=manual is None and bool(failure.remediation), manual_step=manual, tests=[failure.nodeid])
+
+
+def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCause]:
+    failures = [place(Failure(r["nodeid"], r.get("layer") or "", r.get("ctid"), r.get("remediation"), r.get("evidence") or ""), inv)
+                for r in records if r.get("outcome") in ("failed", "error")]
+    roots: dict[str, RootCause] = {}
+    consumed: set[int] = set()
+    host_failures = [f for f in failures if f.rung == "host"]
+    gateway = inv.gateway()
+    by_service: dict[int | None, list[Failure]] = {}
+    for f in failures:
+        if f.rung != "host":
+            by_service.setdefault(f.ctid, []).append(f)
+    # 1. host root causes, and what they explain
+    for f in host_failures:
+        root = roots.setdefault(f.obj, _root(f))
+        if f.nodeid not in root.tests:
+            root.tests.append(f.nodeid)
+        consumed.add(id(f))
+        for other in failures:
+            if id(other) in consumed or other.rung == "host":
+                continue
+            explained = ("firewall" in _test_name(f.nodeid) and other.layer == "firewall") or \
+                (f.obj.startswith("volume:") and _mounts_volume(other, f.obj[7:], inv))
+            if explained:
+                root.consequences.append(_consequence(other, f.obj, root.summary))
+                consumed.add(id(other))
+    # 2a. "dependency not running" is explained by the dependency's own failure when it has one
+    down = [f for f in failures if f.rung == "ct-running"]
+    for f in failures:
+        if f.rung == "deps" and id(f) not in consumed and down:
+            root = roots.setdefault(down[0].obj, _root(down[0]))
+            root.consequences.append(_consequence(f, down[0].obj, root.summary))
+            consumed.add(id(f))
+    # 2. per service: the lowest failing rung is the root cause
+    lowest: dict[int | None, Failure] = {}
+    for ctid, items in by_service.items():
+        live = [f for f in items if id(f) not in consumed]
+        if live:
+            lowest[ctid] = min(live, key=_priority)
+    gateway_down = gateway is not None and gateway.ctid in lowest and RUNGS.index(lowest[gateway.ctid].rung) <= RUNGS.index("service")
+    for ctid, items in by_service.items():
+        live = [f for f in items if id(f) not in consumed]
+        if not live:
+            continue
+        base = lowest[ctid]
+        if base.rung == "gateway-route" and gateway_down:
+            continue  # explained by the gateway CT below
+        key = base.obj
+        root = roots.setdefault(key, _root(base))
+        for f in live:
+            consumed.add(id(f))
+            if f is base:
+                continue
+            if f.rung == base.rung and f.obj == base.obj:
+                root.tests.append(f.nodeid)
+            else:
+                root.consequences.append(_consequence(f, base.obj, root.summary))
+    # 2b. cross-service checks (e.g. embedding dimension == qdrant's vectors.size) blocked by the other service
+    for key, root in list(roots.items()):
+        failure = next((f for f in failures if f.nodeid == root.tests[0]), None)
+        if failure is None or failure.ctid is None or failure.rung == "host":
+            continue
+        name = _test_name(failure.nodeid)
+        other = next((r for k, r in roots.items() if k != key and r.object.startswith("ct") and
+                      _role_of(r.object, inv) and _role_of(r.object, inv) in name and
+                      RUNGS.index(_rung_of(r, failures)) <= RUNGS.index(failure.rung)), None)
+        if other is not None:
+            other.consequences += [_consequence(f, other.object, other.summary) for f in failures if f.nodeid in root.tests]
+            other.consequences += root.consequences
+            del roots[key]
+    # 3. gateway routes blocked by a broken gateway CT
+    if gateway_down:
+        groot = roots.get(lowest[gateway.ctid].obj)
+        for f in failures:
+            if id(f) not in consumed and groot is not None:
+                groot.consequences.append(_consequence(f, groot.object, groot.summary))
+                consumed.add(id(f))
+    return sorted(roots.values(), key=lambda r: (RUNGS.index(_rung_of(r, failures)), r.object))
+
+
+def _role_of(obj: str, inv: Inventory) -> str | None:
+    ctid = obj[2:]
+    return inv.containers[int(ctid)].role if ctid.isdigit() and int(ctid) in inv.containers else None
+
+
+def _rung_of(root: RootCause, failures: list[Failure]) -> str:
+    return next((f.rung for f in failures if f.nodeid == root.tests[0]), "client")
+
+
+def _mounts_volume(failure: Failure, volume: str, inv: Inventory) -> bool:
+    if failure.ctid is None or failure.ctid not in inv.containers:
+        return False
+    name = _test_name(failure.nodeid)
+    return any(m.volume == volume for m in inv.container(failure.ctid).shared_mounts) and any(
+        w in name for w in ("mount", "owner", "writ", "volume"))
+
+
+def _consequence(failure: Failure, obj: str, summary: str) -> str:
+    return f"{failure.nodeid} (blocked by {obj}: {summary[:120]})"
+
+
+def remediation_order(roots: list[RootCause]) -> list[RootCause]:
+    """Fix from the bottom of the tree up: host, then CT config, then running, then services, then the gateway."""
+    order = {"host": 0, "firewall": 1, "lxc": 2, "vllm": 3, "gateway": 4}
+    return sorted(roots, key=lambda r: (order.get(r.layer, 9), r.object))

@@ -1,0 +1,1 @@
+"""Nightly runs: history, index page, trend graph and Prometheus textfile."""

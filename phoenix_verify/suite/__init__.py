@@ -1,0 +1,1 @@
+"""The pytest suite: plugin, parameters, markers, reports, redaction and the live accessors tests use."""

@@ -1,0 +1,88 @@
+"""Session-wide accessors the thin tests use: the target's Proxmox state, a CT's facts, the host's facts.
+
+They turn probe failures into one-line test failures (never tracebacks) and skip, with a reason, the in-CT
+checks of a CT that is declared stopped.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from phoenix_verify.suite import params
+from phoenix_verify.access import reachability
+from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
+from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
+from phoenix_verify.access.pct_backend import PctError
+from phoenix_verify.access.proxmox import ProxmoxError, cached
+from phoenix_verify.checks import firewall
+from phoenix_model.inventory import Container
+
+
+def pve(what: str, ctid: int | None = None) -> Any:
+    """A memoised ProxmoxState read (`config`, `status`, `snapshots`, `ct_firewall`, `cluster_firewall`, ...)."""
+    try:
+        return cached(params.target(), what, ctid)
+    except ProxmoxError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def config(ct: Container) -> Any:
+    cfg = pve("config", ct.ctid)
+    if cfg is None:
+        pytest.fail(f"ct{ct.ctid}: does not exist on the node", pytrace=False)
+    return cfg
+
+
+def facts(ct: Container) -> CtFacts:
+    if not ct.start_at_boot:
+        pytest.skip(f"ct{ct.ctid} is declared stopped (start_at_boot false): nothing runs inside")
+    try:
+        return ct_facts(ct, params.target().pct)
+    except PctError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def host() -> HostFacts:
+    inv = params.inventory()
+    dirs = tuple(sorted(v.host_path for v in inv.shared_volumes.values()))
+    try:
+        return host_facts(params.target().pct, inv.host.bridge, inv.host.admin_user, dirs)
+    except HostProbeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def require_service(ct: Container) -> None:
+    """Service checks (vLLM's API, gateway routes to the CT) judge a running service: a stopped CT or role unit is
+    the lxc layer's failure, reported once there, so here the check is skipped with the reason."""
+    status = pve("status", ct.ctid)
+    if status != "running":
+        pytest.skip(f"ct{ct.ctid} is {status or 'absent'}: the lxc layer reports it")
+    unit = ROLE_UNITS.get(ct.role)
+    if unit is None:
+        return
+    try:
+        state = ct_facts(ct, params.target().pct).units.get(unit, "not probed")
+    except PctError as exc:
+        pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
+    if state != "active":
+        pytest.skip(f"ct{ct.ctid}: {unit} is {state}: the lxc layer reports it")
+
+
+def require_gateway_path(ct: Container) -> None:
+    """Checks through the gateway judge the gateway and the service; when the gateway CT cannot even open a TCP
+    connection to the service's declared port (the firewall layer's reachability cell, probed once per session),
+    they are skipped with that reason instead of failing a second time in another layer."""
+    inv = params.inventory()
+    gateway = inv.gateway()
+    if gateway is None:
+        return
+    for dest, src, cell in reachability.plan(inv, firewall.allowed):
+        if dest.ctid != ct.ctid or src.ctid != gateway.ctid or cell.expected != "allowed":
+            continue
+        try:
+            seen = reachability.observe(inv, firewall.allowed, src, cell, params.target().pct)
+        except PctError:
+            return
+        if seen.observed not in ("connected", "refused"):
+            pytest.skip(f"{src.name} cannot connect to ct{ct.ctid}:{cell.port} ({seen.observed}): the firewall layer reports it")
