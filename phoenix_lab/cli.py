@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import json
 import os
+import signal
 import sys
 
 from phoenix_lab import lifecycle, lxc_runtime, options

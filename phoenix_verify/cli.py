@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import importlib
+import signal
 import sys
 
 from phoenix_model.inventory import InventoryError

@@ -10,8 +10,8 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
 from phoenix_model.inventory import Container
+from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
 
 SECTION = "@@"
 ROLE_UNITS = {"vllm": "vllm_model_server", "qdrant": "qdrant", "n8n": "n8n", "portainer": "portainer",

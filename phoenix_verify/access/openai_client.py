@@ -14,5 +14,6 @@ NO_KEY = "phoenix-verify"   # vLLM without --api-key ignores it; the client insi
 def gateway_openai(target: Target, hostname: str, api_key: str = NO_KEY,
                    timeout: httpx.Timeout = TIMEOUT) -> openai.OpenAI:
     http = gateway_client(target, hostname, timeout=timeout)
-    return openai.OpenAI(base_url=f"{str(http.base_url).rstrip('/')}/v1", api_key=api_key, max_retries=0, timeout=timeout,
-                         http_client=http)
+    # openai's stubs name its vendored httpx fork; the client accepts a plain httpx.Client at run time
+    return openai.OpenAI(base_url=f"{str(http.base_url).rstrip('/')}/v1", api_key=api_key, max_retries=0,
+                         timeout=timeout, http_client=http)  # type: ignore[arg-type]

@@ -17,7 +17,6 @@ from testinfra.backend import base
 from testinfra.backend.ssh import SshBackend
 
 from phoenix_verify.access import probe_log
-
 from phoenix_verify.suite import stats
 
 EXEC_TIMEOUT_S = 60

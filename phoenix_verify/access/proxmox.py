@@ -15,11 +15,10 @@ from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 from requests import RequestException
 
-from phoenix_verify.access import probe_log
-
 from phoenix_model import pve_formats
-from phoenix_verify.access.host_facts import host
 from phoenix_model.pve_formats import CtConfig, FirewallFile, FwRule
+from phoenix_verify.access import probe_log
+from phoenix_verify.access.host_facts import host
 from phoenix_verify.target import Target, TargetError
 
 MISSING_MARKERS = ("does not exist", "no such", "not found")

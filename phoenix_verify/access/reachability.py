@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from phoenix_model.inventory import Container, Inventory
 from phoenix_verify.access import probe_log
 from phoenix_verify.access.host_facts import host
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
-from phoenix_model.inventory import Container, Inventory
 
 CONNECT_TIMEOUT_S = 1.5
 PROBE = r'''

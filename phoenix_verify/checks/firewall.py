@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from phoenix_verify.access.reachability import Cell
 from phoenix_model.inventory import Container, FirewallRule
 from phoenix_model.pve_formats import CtConfig, FirewallFile, FwRule, Net0, print_fw_rule
+from phoenix_verify.access.reachability import Cell
 
 
 def as_fw_rule(rule: FirewallRule) -> FwRule:

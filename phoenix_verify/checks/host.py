@@ -5,9 +5,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from phoenix_verify.access.host_facts import HostFacts
 from phoenix_model.inventory import HostSpec, SharedVolume
 from phoenix_model.pve_formats import FirewallFile
+from phoenix_verify.access.host_facts import HostFacts
 
 VERSION_SHAPE = re.compile(r"^\d+\.\d+(\.\d+)?(-\d+)?$")
 DEFAULT_MODE = {"ssl_certs": "755", "nginx_sites": "755"}   # phoenix_orchestrator.sh L716-735; others 775

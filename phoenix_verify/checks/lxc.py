@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import shlex
 
-from phoenix_verify.access.ct_facts import MAPPED_ROOT, CtFacts, Process
 from phoenix_model.inventory import Container
 from phoenix_model.pve_formats import CtConfig, MountPoint, Net0, Startup, parse_property_string
+from phoenix_verify.access.ct_facts import MAPPED_ROOT, CtFacts, Process
 
 DEFAULT_IDMAP = ((0, MAPPED_ROOT, 65536),)
 APPARMOR_PROFILE = "lxc-container-default-with-mounting-phoenix"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import itertools
 
-from phoenix_verify.access.ct_facts import CtFacts
 from phoenix_model.inventory import VllmSpec
+from phoenix_verify.access.ct_facts import CtFacts
 
 SERVER_MARKERS = ("vllm serve", "vllm.entrypoints", "vllm_server.py", "/vllm ")
 

@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from phoenix_verify.suite import params
-
-from phoenix_verify.suite import reports
 from phoenix_verify.diagnosis.tree import RootCause, diagnose
+from phoenix_verify.suite import params, reports
 from phoenix_verify.suite.redact import redact
 
 _cache: dict[int, list[RootCause]] = {}
@@ -54,7 +52,7 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
         "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>".format(
             html.escape(rc.layer), html.escape(rc.object), html.escape(redact(rc.summary)),
             html.escape(redact(rc.evidence[:300])),
-            html.escape(rc.remediation if rc.automatic else f"manual: {rc.manual_step}"), len(rc.consequences))
+            html.escape(rc.remediation or "" if rc.automatic else f"manual: {rc.manual_step}"), len(rc.consequences))
         for rc in causes)
     prefix.append("<h2>Diagnosis: root causes</h2><table id=\"root-causes\"><thead><tr><th>Layer</th><th>Object</th>"
                   "<th>Summary</th><th>Evidence</th><th>Remediation</th><th>Consequences</th></tr></thead>"

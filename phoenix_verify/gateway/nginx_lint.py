@@ -16,8 +16,8 @@ from typing import Any
 
 import crossplane
 
-from phoenix_verify.gateway.contract import Route, routes, upstream_endpoints
 from phoenix_model.inventory import Inventory
+from phoenix_verify.gateway.contract import Route, routes, upstream_endpoints
 
 PLUS_ONLY = {"health_check", "match", "sticky", "sticky_cookie_insert", "ntlm", "queue", "state", "zone_sync",
              "api", "status", "status_zone", "session_log", "js_import"}

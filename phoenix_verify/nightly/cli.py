@@ -12,11 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from phoenix_verify.nightly import history
-
-from phoenix_verify.nightly import index_page
-
-from phoenix_verify.nightly import prom_textfile
+from phoenix_verify.nightly import history, index_page, prom_textfile
 from phoenix_verify.target import load_target
 
 REPO = Path(__file__).resolve().parents[2]

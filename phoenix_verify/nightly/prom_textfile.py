@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from phoenix_verify.nightly.history import OUTCOMES, Run
@@ -20,7 +22,7 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _family(name: str, help_text: str, samples: list[tuple[str, float]]) -> list[str]:
+def _family(name: str, help_text: str, samples: Sequence[tuple[str, float]]) -> list[str]:
     lines = [f"# HELP {PREFIX}_{name} {help_text}", f"# TYPE {PREFIX}_{name} gauge"]
     return lines + [f"{PREFIX}_{name}{labels} {value if isinstance(value, int) else f'{value:.3f}'}" for labels, value in samples]
 
@@ -29,7 +31,7 @@ def render(run: Run, layers: list[str]) -> str:
     started = float(run.doc.get("started") or 0)
     duration = float(run.doc.get("duration") or 0)
     causes = run.root_causes_by_layer()
-    tests = [(f'{{layer="{_label(layer)}",outcome="{outcome}"}}', run.counts.get(layer, {}).get(outcome, 0))
+    tests = [(f'{{layer="{_label(layer)}",outcome="{outcome}"}}', run.counts.get(layer, Counter())[outcome])
              for layer in layers for outcome in OUTCOMES]
     lines = [
         *_family("tests", "Tests of the last nightly conformance run, by layer and outcome.", tests),

@@ -6,6 +6,7 @@ that did not run in a run (e.g. a `-m static` night) leaves a gap instead of a m
 from __future__ import annotations
 
 import math
+from collections import Counter
 from html import escape
 
 from phoenix_verify.nightly.history import FAILING, Run
@@ -73,7 +74,7 @@ def _row(layer: str, index: int, runs: list[Run], failing: list[int], xs: list[f
 
 def render(runs: list[Run], layers: list[str]) -> str:
     """The SVG element for a non-empty history (oldest run left); one <path class="trend"> per layer that ran at least once."""
-    failing = [[sum(run.counts.get(layer, {}).get(o, 0) for o in FAILING) for run in runs] for layer in layers]
+    failing = [[sum(run.counts.get(layer, Counter())[o] for o in FAILING) for run in runs] for layer in layers]
     ymax = max([1, *(v for row in failing for v in row)])
     xs = _x_positions(len(runs))
     axis = TOP + ROW * len(layers) - (ROW - PANEL)

@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phoenix_verify.promotion import clone_drift
+from phoenix_model.inventory import Container, InventoryError, load_inventory
 from phoenix_verify.access.clone_facts import rootfs_facts
 from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.access.proxmox import ProxmoxError, ProxmoxState
-from phoenix_model.inventory import Container, InventoryError, load_inventory
+from phoenix_verify.promotion import clone_drift
 from phoenix_verify.suite.redact import redact, redact_obj
 from phoenix_verify.suite.run import run_suite
 from phoenix_verify.target import Target, TargetError

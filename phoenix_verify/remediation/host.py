@@ -92,7 +92,7 @@ def covers_subid(path: Path, start: int, count: int) -> bool:
 def plan_subid(ctx: Context) -> Plan:
     start, count = SUBID_RANGE
     span = f"{start}-{start + count - 1}"
-    commands = [
+    commands: list[Command] = [
         ("usermod", option, span, "root")
         for kind, option in (("subuid", "--add-subuids"), ("subgid", "--add-subgids"))
         if not covers_subid(ctx.etc_dir / kind, start, count)

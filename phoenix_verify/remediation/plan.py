@@ -17,10 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from phoenix_verify.remediation import firewall
-from phoenix_verify.remediation import host
-from phoenix_verify.remediation import lxc
-from phoenix_verify.remediation import services
+from phoenix_verify.remediation import firewall, host, lxc, services
 from phoenix_verify.remediation.context import Command, Context, Plan, PlanFailure
 
 PLANNERS: dict[str, Callable[..., Plan]] = {

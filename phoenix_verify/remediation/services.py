@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_verify.remediation.context import (
+    Command,
     Context,
     InvalidArgument,
     ManualStep,
@@ -32,7 +33,7 @@ def plan_service_restart(ctx: Context, ctid: str, unit: str) -> Plan:
     if not re.fullmatch(r"[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*", unit) or len(unit) > 256:
         raise InvalidArgument(f"invalid unit name {unit!r}")
     require_running(ctx, ct)
-    commands = [("pct", "exec", str(ct.ctid), "--", "systemctl", "restart", unit)]
+    commands: list[Command] = [("pct", "exec", str(ct.ctid), "--", "systemctl", "restart", unit)]
     ports = sorted({m.container for m in ct.ports} | ({ct.vllm.port} if ct.vllm else set()))
     if ports:   # `restart` returns once the process is forked; the fix is done when the service listens again
         commands.append(("pct", "exec", str(ct.ctid), "--", *wait_for_ports(ports)))

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from phoenix_verify.suite import params
+from phoenix_model.inventory import Container
 from phoenix_verify.access import reachability
 from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.access.proxmox import ProxmoxError, cached
 from phoenix_verify.checks import firewall
-from phoenix_model.inventory import Container
+from phoenix_verify.suite import params
 
 
 def pve(what: str, ctid: int | None = None) -> Any:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from phoenix_verify.access import netns
 from phoenix_model.inventory import Container, Inventory, InventoryError, load_inventory
+from phoenix_verify.access import netns
 from phoenix_verify.suite.redact import register_secret
 from phoenix_verify.target import Target, TargetError, load_target
 

@@ -15,7 +15,7 @@ LAB = [sys.executable, "-m", "phoenix_lab.cli"]
 
 
 def lab(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LAB, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
+    return subprocess.run([*LAB, *args], check=False, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
 
 
 @pytest.fixture(scope="session")

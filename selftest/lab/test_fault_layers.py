@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from phoenix_lab import faults, lifecycle, provision
-from phoenix_verify.diagnosis.tree import route_backend
 from phoenix_model.inventory import Inventory, load_inventory
+from phoenix_verify.diagnosis.tree import route_backend
 from selftest.lab.suite_runs import failing, root_causes, suite
-
 
 OBJECT_LAYERS = ("host", "lxc", "firewall")   # whose tests are per CT, volume or host (gateway tests are per hostname)
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from phoenix_lab import faults, lifecycle, lxc_runtime, provision, service_plan
-from phoenix_model.inventory import load_inventory
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import run
-
+from phoenix_model.inventory import load_inventory
 
 PATHS = LabPaths.default()
 

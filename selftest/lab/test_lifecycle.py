@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 
-
 def sh(cmd: str) -> str:
-    return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout
+    return subprocess.run(cmd, check=False, shell=True, capture_output=True, text=True, timeout=60).stdout
 
 
 def trace() -> dict[str, str]:

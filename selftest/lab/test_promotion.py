@@ -19,7 +19,7 @@ CLONE, TEMPLATE = 961, 920
 
 
 def promote(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "promote", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "promote", *args], check=False, cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
 
 

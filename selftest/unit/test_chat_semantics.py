@@ -23,8 +23,8 @@ def test_right_answers_pass(q: cs.KnownQuestion, reply: str) -> None:
 
 
 @pytest.mark.parametrize("q, reply, why", [
-    (FRANCE, "Hello! I am granite-3.3-8b-instruct, served by the phoenix-lab vLLM stand-in. You said: What is the "
-             "capital of France?", "expected"),
+    (FRANCE, ("Hello! I am granite-3.3-8b-instruct, served by the phoenix-lab vLLM stand-in. You said: What is the "
+              "capital of France?"), "expected"),
     (FRANCE, "Lyon", "expected"),
     (FRANCE, "Paris<|im_end|>", "leaks the chat template"),
     (MATH, "It is 14.", "expected"),

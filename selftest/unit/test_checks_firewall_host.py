@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from phoenix_model.inventory import load_inventory
+from phoenix_model.pve_formats import parse_firewall_file
 from phoenix_verify.access.host_facts import HostFacts
 from phoenix_verify.access.reachability import Cell, plan
 from phoenix_verify.checks import firewall, host
-from phoenix_model.inventory import load_inventory
-from phoenix_model.pve_formats import parse_firewall_file
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import dataclasses
 
 import pytest
 
-from phoenix_verify.access.ct_facts import CtFacts, Process
-from phoenix_verify.checks import lxc, vllm_process
 from phoenix_model.inventory import load_inventory
 from phoenix_model.pve_formats import parse_ct_config
+from phoenix_verify.access.ct_facts import CtFacts, Process
+from phoenix_verify.checks import lxc, vllm_process
 
 GOOD_951 = """arch: amd64
 cores: 1

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.promotion import clone_drift as cd
-from phoenix_verify.promotion import gate as promote
 from phoenix_model.inventory import load_inventory
 from phoenix_model.pve_formats import parse_ct_config
+from phoenix_verify.promotion import clone_drift as cd
+from phoenix_verify.promotion import gate as promote
 
 FACTS = """pkg bash 5.2.15-2+b7
 pkg nginx 1.22.1-9

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
+from phoenix_model.inventory import load_inventory
 from phoenix_verify.access.ct_facts import ProbePlan, parse_facts, plan_for, probe_script
 from phoenix_verify.access.pct_backend import PctError
-from phoenix_model.inventory import load_inventory
 
 SS_OUTPUT = """@@uid_map
          0     100000      65536

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.nightly import cli as nightly_cli
 from phoenix_verify.cli import main
+from phoenix_verify.nightly import cli as nightly_cli
 from selftest.unit.nightly_docs import FW, HEALTHY, doc, write_run
 
 REPO = Path(__file__).resolve().parents[2]

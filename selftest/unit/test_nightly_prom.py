@@ -6,9 +6,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from phoenix_verify.nightly import history
-
-from phoenix_verify.nightly import prom_textfile
+from phoenix_verify.nightly import history, prom_textfile
 from selftest.unit.nightly_docs import FW, GW, HEALTHY, run
 
 

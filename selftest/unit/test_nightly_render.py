@@ -5,11 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from phoenix_verify.nightly import history
-
-from phoenix_verify.nightly import index_page
-
-from phoenix_verify.nightly import trend_svg
+from phoenix_verify.nightly import history, index_page, trend_svg
 from selftest.unit.nightly_docs import FW, GW, HEALTHY, SECRET, run
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from phoenix_verify.suite import stats
 from phoenix_verify.access import pct_backend
 from phoenix_verify.access.pct_backend import PctBackend, PctError, parse_spec, pct_host, spec_for
+from phoenix_verify.suite import stats
 
 FAKE_PCT = """#!/bin/sh
 # fake pct: `pct exec <id> -- /bin/sh -c CMD`; CT 404 does not exist (rc 255 like pct)
