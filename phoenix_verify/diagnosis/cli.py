@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from phoenix_verify.access import netns
-from phoenix_verify.diagnosis.tree import RUNGS, Failure, RootCause, diagnose, place, remediation_order
 from phoenix_model.inventory import InventoryError, load_inventory
+from phoenix_verify.access import netns
+from phoenix_verify.diagnosis.tree import Failure, RootCause, diagnose, place, remediation_order
+from phoenix_verify.suite.markers import RUNGS
 from phoenix_verify.suite.run import REPO, run_suite
 from phoenix_verify.target import TargetError, load_target
 
@@ -58,8 +59,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
     records = doc["tests"]
     for ct in cts:
         print(f"ct{ct.ctid} {ct.name} ({ct.role}): decision tree, inside out")
-        placed = [place(Failure(r["nodeid"], r.get("layer") or "", r.get("ctid"), r.get("remediation"), r.get("evidence") or ""), inv)
-                  for r in records if r.get("ctid") == ct.ctid]
+        placed = [place(Failure.of(r), inv) for r in records if r.get("ctid") == ct.ctid]
         for rung in RUNGS:
             here = [(f, r) for f, r in zip(placed, [r for r in records if r.get("ctid") == ct.ctid]) if f.rung == rung]
             if not here:
@@ -108,7 +108,7 @@ def run_remediate(args: argparse.Namespace) -> int:
             continue
         cmd = shlex.split(rc.remediation) + (["--apply"] if args.apply else [])
         print(f"[{rc.layer}] {rc.object}: {' '.join(shlex.quote(c) for c in cmd)}")
-        proc = subprocess.run(cmd, cwd=REPO, text=True, timeout=600)
+        proc = subprocess.run(cmd, check=False, cwd=REPO, text=True, timeout=600)
         if proc.returncode not in (0,):
             status = max(status, 1)
     if not args.apply:

@@ -10,22 +10,13 @@ independent reds. Host-level failures absorb the failures they explain (firewall
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from phoenix_model.inventory import Inventory
+from phoenix_verify.suite.markers import RUNGS
 
-RUNGS = ("host", "ct-config", "ct-running", "deps", "process", "service", "path", "gateway-route", "client")
-# Ordered: the first rule whose words appear in the test name places the test (names are sentences).
-RUNG_RULES = (
-    ("ct-running", ("status_matches", "exists_and", "is_started", "ct_is_running")),
-    ("deps", ("dependencies_running",)),
-    ("process", ("declared_args",)),   # a process started with the wrong args explains every wrong answer it gives
-    ("service", ("inside", "root_is_mapped", "writable", "listening", "process", "unit_active", "health", "models", "served", "chat", "stream", "embedding",
-                 "error", "usage", "semantic", "norm", "dimension", "vllm_args", "port_is_open")),
-    ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
-)
-GATEWAY_SERVICE_WORDS = ("nginx_unit_active", "nginx_listens")   # the gateway CT's own service, below its routes
 MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
 
 
@@ -36,8 +27,14 @@ class Failure:
     ctid: int | None
     remediation: str | None
     evidence: str
-    rung: str = ""
+    rung: str = "client"   # as the test declares it (`@pytest.mark.rung`); undeclared sits on top and explains nothing
     obj: str = ""
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Failure:
+        rung = record.get("rung")
+        return cls(record["nodeid"], record.get("layer") or "", record.get("ctid"), record.get("remediation"),
+                   record.get("evidence") or "", rung if rung in RUNGS else "client")
 
 
 @dataclass
@@ -61,33 +58,22 @@ def _test_name(nodeid: str) -> str:
 
 
 def place(failure: Failure, inv: Inventory) -> Failure:
-    """Put a failure on a rung of a service's tree and name its object."""
-    name = _test_name(failure.nodeid)
+    """Name the object a failure is about on its declared rung (a gateway route's object is the guest behind it)."""
     gateway = inv.gateway()
-    if failure.layer == "host":
-        volume = next((v for v in inv.shared_volumes if v in name or v in failure.nodeid), None)
-        failure.rung, failure.obj = "host", f"volume:{volume}" if volume else "host"
+    if failure.rung == "host":
+        volume = next((v for v in inv.shared_volumes if v in failure.nodeid), None)
+        failure.obj = f"volume:{volume}" if volume else "host"
         return failure
-    ctid = failure.ctid
-    if failure.layer == "gateway" and gateway is not None and any(w in name for w in GATEWAY_SERVICE_WORDS):
-        failure.rung, failure.ctid, failure.obj = "service", gateway.ctid, f"ct{gateway.ctid}"
-        return failure
-    if failure.layer == "gateway":
+    if failure.rung == "gateway-route" and failure.layer == "gateway":
         route = re.search(r"(/v1/[a-z/]+|/qdrant/|/n8n/|portainer)", failure.nodeid)
         backend = route_backend(route.group(1), inv) if route else None
-        if backend is not None and (ctid is None or ctid != (gateway.ctid if gateway else None)):
-            failure.rung, failure.ctid, failure.obj = "gateway-route", backend, f"gateway:{route.group(1)}"
-        else:
-            failure.rung, failure.ctid = "client", ctid or (gateway.ctid if gateway else None)
-            failure.obj = f"ct{failure.ctid}" if failure.ctid else "gateway"
-        return failure
-    if failure.layer == "vllm" and ("gateway" in name or "through" in name):
-        failure.rung = "gateway-route"
-    else:
-        failure.rung = next((rung for rung, words in RUNG_RULES if any(w in name for w in words)), "ct-config")
-        if failure.layer == "vllm" and failure.rung == "ct-config":
-            failure.rung = "service"
-    failure.obj = f"ct{ctid}" if ctid else failure.layer
+        if route and backend is not None:
+            failure.ctid, failure.obj = backend, f"gateway:{route.group(1)}"
+            return failure
+        failure.rung = "client"
+    if failure.layer == "gateway" and failure.ctid is None and gateway is not None:
+        failure.ctid = gateway.ctid
+    failure.obj = f"ct{failure.ctid}" if failure.ctid else failure.layer
     return failure
 
 
@@ -124,8 +110,7 @@ def _root(failure: Failure) -> RootCause:
 
 
 def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCause]:
-    failures = [place(Failure(r["nodeid"], r.get("layer") or "", r.get("ctid"), r.get("remediation"), r.get("evidence") or ""), inv)
-                for r in records if r.get("outcome") in ("failed", "error")]
+    failures = [place(Failure.of(r), inv) for r in records if r.get("outcome") in ("failed", "error")]
     roots: dict[str, RootCause] = {}
     consumed: set[int] = set()
     host_failures = [f for f in failures if f.rung == "host"]
@@ -185,15 +170,15 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
         if failure is None or failure.ctid is None or failure.rung == "host":
             continue
         name = _test_name(failure.nodeid)
-        other = next((r for k, r in roots.items() if k != key and r.object.startswith("ct") and
-                      _role_of(r.object, inv) and _role_of(r.object, inv) in name and
-                      RUNGS.index(_rung_of(r, failures)) <= RUNGS.index(failure.rung)), None)
-        if other is not None:
-            other.consequences += [_consequence(f, other.object, other.summary) for f in failures if f.nodeid in root.tests]
-            other.consequences += root.consequences
+        blocker = next((r for k, r in roots.items() if k != key and r.object.startswith("ct") and
+                        (role := _role_of(r.object, inv)) is not None and role in name and
+                        RUNGS.index(_rung_of(r, failures)) <= RUNGS.index(failure.rung)), None)
+        if blocker is not None:
+            blocker.consequences += [_consequence(f, blocker.object, blocker.summary) for f in failures if f.nodeid in root.tests]
+            blocker.consequences += root.consequences
             del roots[key]
     # 3. gateway routes blocked by a broken gateway CT
-    if gateway_down:
+    if gateway_down and gateway is not None:
         groot = roots.get(lowest[gateway.ctid].obj)
         for f in failures:
             if id(f) not in consumed and groot is not None:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 LAYERS = ("host", "lxc", "gateway", "vllm", "firewall")
+# The rungs of the decision tree (strategy §2.1/§2.3), lowest first: a failure on a low rung explains those above it.
+RUNGS = ("host", "ct-config", "ct-running", "deps", "process", "service", "path", "gateway-route", "client")
 MARKERS = {
     "host": "host layer: the Proxmox host itself (bridge, API, volumes, subuid, datacenter firewall)",
     "lxc": "lxc layer: a container's config, runtime state, mounts, idmap and services",
@@ -17,6 +19,7 @@ MARKERS = {
     "firewall": "firewall layer: Proxmox firewall config and reachability on the wire",
     "remediate(script, *args)": "the script under remediate/ that fixes this failure; args may use {ctid}",
     "ctid(N)": "the container this test is about (select with -m 'ctid(951)' or --ctid 951)",
+    "rung(name)": "the rung of the decision tree this test checks: " + ", ".join(RUNGS),
     "static": "needs no live system: checks the declared config only",
     "semantic": "needs a real model to judge meaning",
     "gpu": "needs NVIDIA GPUs on the target",
@@ -48,6 +51,12 @@ def layer_of(item: pytest.Item) -> str | None:
 def ctid_of(item: pytest.Item) -> int | None:
     mark = item.get_closest_marker("ctid")
     return int(mark.args[0]) if mark and mark.args else None
+
+
+def rung_of(item: pytest.Item) -> str | None:
+    """The declared rung; an undeclared or unknown rung is None (the rung self-test refuses both)."""
+    mark = item.get_closest_marker("rung")
+    return str(mark.args[0]) if mark and mark.args and mark.args[0] in RUNGS else None
 
 
 def remediation_of(item: pytest.Item) -> str | None:

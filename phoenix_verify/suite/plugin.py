@@ -6,10 +6,7 @@ from typing import Any
 import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
-from phoenix_verify.suite import markers
-from phoenix_verify.suite import params
-from phoenix_verify.suite import reports
-from phoenix_verify.suite import stats
+from phoenix_verify.suite import markers, params, reports, stats
 from phoenix_verify.suite.redact import redact
 
 
@@ -56,7 +53,8 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
     props = dict(report.user_properties)
-    for key, value in (("layer", markers.layer_of(item)), ("ctid", markers.ctid_of(item)), ("remediation", markers.remediation_of(item))):
+    for key, value in (("layer", markers.layer_of(item)), ("rung", markers.rung_of(item)), ("ctid", markers.ctid_of(item)),
+                       ("remediation", markers.remediation_of(item))):
         if value is not None and key not in props:
             report.user_properties.append((key, value))
     if report.longrepr is not None and report.failed:

@@ -116,6 +116,7 @@ def _record(report: pytest.TestReport) -> dict[str, Any]:
         "nodeid": report.nodeid,
         "outcome": "error" if report.when != "call" and report.failed else report.outcome,
         "layer": props.get("layer"),
+        "rung": props.get("rung"),
         "ctid": props.get("ctid"),
         "remediation": props.get("remediation"),
         "duration": round(report.duration, 4),

@@ -2,12 +2,11 @@
 declared ports without an effective firewall are reported as exposed."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
-from phoenix_verify.checks import firewall
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import firewall
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.firewall
+pytestmark = [pytest.mark.firewall, pytest.mark.rung("ct-config")]
 INV = params.inventory()
 FIREWALLED = [ct for ct in INV.services() if ct.firewall.enabled]
 
@@ -40,6 +39,7 @@ def test_declared_port_has_live_rule(ct: Container, port: int) -> None:
     assert firewall.port_has_live_rule(ct, port, live.pve("ct_firewall", ct.ctid)) == []
 
 
+@pytest.mark.rung("path")
 @pytest.mark.remediate("ct-firewall-enable.sh", "{ctid}")
 @pytest.mark.parametrize(("ct", "port"), params.pairs((ct, p, str(p)) for ct in INV.services() for p in sorted({m.container for m in ct.ports})))
 def test_declared_port_not_exposed(ct: Container, port: int) -> None:

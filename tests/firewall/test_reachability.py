@@ -5,14 +5,13 @@ its cells in one round trip.
 """
 import pytest
 
-from phoenix_verify.suite import params
+from phoenix_model.inventory import Container
 from phoenix_verify.access import reachability
-from phoenix_verify.suite import live
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.checks import firewall
-from phoenix_model.inventory import Container
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.firewall
+pytestmark = [pytest.mark.firewall, pytest.mark.rung("path")]
 INV = params.inventory()
 CELLS = [
     pytest.param(dest, src, cell, id=f"{dest.slug}-{cell.port}-from-{src.name}",

@@ -1,11 +1,11 @@
 """Every declared port of a firewalled CT is opened by a declared rule (policy_in DROP would hide it)."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.checks import static_config
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import static_config
+from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.firewall, pytest.mark.static]
+pytestmark = [pytest.mark.rung("ct-config"), pytest.mark.firewall, pytest.mark.static]
 
 
 @pytest.mark.remediate("inventory-fix.sh")

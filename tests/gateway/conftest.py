@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from phoenix_verify.suite import params
 from phoenix_verify.access.http import gateway_client
+from phoenix_verify.suite import params
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
-
-from phoenix_verify.suite import params
 from phoenix_verify.access.gateway_files import fetch_nginx_config
 from phoenix_verify.access.pct_backend import pct_host, spec_for
+from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.gateway.nginx_lint import Config, Finding, lint, load
+from phoenix_verify.suite import params
 
 GATEWAY = params.inventory().gateway()
 CTID = GATEWAY.ctid if GATEWAY else 0
 RULES = ("upstream-undeclared", "nginx-plus-only", "security-headers", "proxy-ssl-verify", "cache-zone-undefined",
          "duplicate-server-name")
 ROUTES = gateway_contract.routes(params.inventory())
-pytestmark = [pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
+pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
               pytest.mark.skipif(GATEWAY is None, reason="the inventory declares no gateway CT")]
 
 

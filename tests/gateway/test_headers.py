@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from phoenix_verify.suite import params
 from phoenix_verify.checks import headers
+from phoenix_verify.suite import params
 
 TARGET = params.target()
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
-pytestmark = [pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID),
+pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID),
               *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
 PROBES = [("GET", "/"), ("GET", "/no-such-page-phoenix-verify"), ("POST", "/v1/embeddings")]   # ok, 404, 4xx error
 CASES = [pytest.param(h, m, p, id=f"{h}-{m}{p}") for h in TARGET.gateway_hostnames for m, p in PROBES]

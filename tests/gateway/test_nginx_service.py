@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
+from phoenix_model.inventory import Container
 from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.checks import lxc
-from phoenix_model.inventory import Container
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.gateway
+pytestmark = [pytest.mark.gateway, pytest.mark.rung("service")]
 GATEWAY = [ct for ct in params.inventory().services() if ct.role == "gateway"]
 UNIT = ROLE_UNITS["gateway"]
 

@@ -11,7 +11,7 @@ from phoenix_verify.suite import params
 
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
-pytestmark = [pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID),
+pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID),
               *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PORTAINER_MARKERS = ("portainer", "/api/websocket", "\"Version\"")

@@ -4,16 +4,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
-
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
 from phoenix_verify.access.http import websocket_opens
 from phoenix_verify.checks import routing
+from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.gateway.contract import Route
+from phoenix_verify.suite import live, params
 
 GATEWAY_CTID = str(params.inventory().gateway().ctid) if params.inventory().gateway() else "?"
-pytestmark = [pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)]
+pytestmark = [pytest.mark.rung("gateway-route"), pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)]
 ROUTES = gateway_contract.routes(params.inventory())
 
 

@@ -6,14 +6,14 @@ import ssl
 import httpx
 import pytest
 
-from phoenix_verify.suite import params
 from phoenix_verify.access.http import gateway_client
 from phoenix_verify.checks import tls
+from phoenix_verify.suite import params
 
 TARGET = params.target()
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
-pytestmark = [pytest.mark.gateway, *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
+pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
 HOSTS = list(TARGET.gateway_hostnames)
 
 

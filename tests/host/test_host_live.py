@@ -1,11 +1,10 @@
 """The Proxmox host: bridge, API, datacenter firewall, shared volume dirs, subordinate ids, admin user, GPU driver."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
 from phoenix_verify.checks import host, lxc
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.rung("host")]
 INV = params.inventory()
 GPU_CT = next((str(ct.ctid) for ct in INV.services() if ct.gpus), "none")   # driver install is manual: see report
 

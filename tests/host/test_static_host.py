@@ -1,11 +1,11 @@
 """The declared state validates against the Phoenix schemas that ship with it."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.checks import static_config
 from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE
+from phoenix_verify.checks import static_config
+from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.host, pytest.mark.static]
+pytestmark = [pytest.mark.rung("host"), pytest.mark.host, pytest.mark.static]
 
 
 @pytest.mark.remediate("inventory-fix.sh")

@@ -1,14 +1,14 @@
 """Each CT's control-plane config matches the declaration (pct config / API, parsed)."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
-from phoenix_verify.checks import lxc
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import lxc
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.lxc
+pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 
 
+@pytest.mark.rung("ct-running")
 @pytest.mark.remediate("ct-start.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.cts())
 def test_exists_and_status_matches_start_at_boot(ct: Container) -> None:

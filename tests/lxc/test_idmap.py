@@ -1,12 +1,11 @@
 """Unprivileged CTs: `unprivileged: 1` and the idmap in the config, and the same map seen from inside."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
-from phoenix_verify.checks import lxc
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import lxc
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.lxc
+pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 
 
 @pytest.mark.remediate("idmap.sh", "{ctid}")
@@ -15,6 +14,7 @@ def test_unprivileged_idmap_in_config(ct: Container) -> None:
     assert lxc.idmap_config(ct, live.config(ct)) == []
 
 
+@pytest.mark.rung("service")
 @pytest.mark.remediate("idmap.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.cts())
 def test_unprivileged_root_is_mapped(ct: Container) -> None:

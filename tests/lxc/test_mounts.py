@@ -3,12 +3,11 @@ tests/host's shared volume check) and writable;
 and no CT carries a mount the config does not name (strategy §5.1 `apply_shared_volumes` scope bug)."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
-from phoenix_verify.checks import host, lxc
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import host, lxc
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.lxc
+pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 INV = params.inventory()
 SHARED = params.pairs((ct, m, m.mount_path.strip("/").replace("/", "-")) for ct in INV.containers.values() for m in ct.shared_mounts)
 ALL = params.pairs(
@@ -22,6 +21,7 @@ def test_mount_in_config(ct: Container, mount: tuple) -> None:
     assert lxc.mount_in_config(ct, live.config(ct), mount[0], mount[1]) == []
 
 
+@pytest.mark.rung("service")
 @pytest.mark.remediate("mountpoint.sh", "{ctid}")
 @pytest.mark.parametrize(("ct", "mount"), ALL)
 def test_mount_present_inside(ct: Container, mount: tuple) -> None:
@@ -34,6 +34,7 @@ def _host_side_conforms(mount) -> None:
         pytest.skip(f"host dir of volume {mount.volume} does not conform: host layer (test_shared_volume_dir_owner_and_mode)")
 
 
+@pytest.mark.rung("service")
 @pytest.mark.remediate("shared-volume-owner.sh", "{mount.volume}")
 @pytest.mark.parametrize(("ct", "mount"), SHARED)
 def test_shared_mount_owner_inside(ct: Container, mount) -> None:
@@ -41,6 +42,7 @@ def test_shared_mount_owner_inside(ct: Container, mount) -> None:
     assert lxc.owner_inside(ct, live.facts(ct), mount.mount_path, mount.owner_uid, mount.owner_gid) == []
 
 
+@pytest.mark.rung("service")
 @pytest.mark.remediate("shared-volume-owner.sh", "{mount.volume}")
 @pytest.mark.parametrize(("ct", "mount"), SHARED)
 def test_shared_mount_writable_by_owner(ct: Container, mount) -> None:

@@ -1,13 +1,12 @@
 """Inside each running CT: dependencies up, declared ports listening, the role's service running."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
+from phoenix_model.inventory import Container
 from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.checks import lxc
-from phoenix_model.inventory import Container
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.lxc
+pytestmark = [pytest.mark.lxc, pytest.mark.rung("service")]
 INV = params.inventory()
 # The gateway CT's nginx belongs to the gateway layer (tests/gateway/test_nginx_service.py): a stopped nginx is a
 # gateway fault, and one layer reports it.
@@ -28,6 +27,7 @@ DEPS = [  # the failing object is the dependency, so the test is marked with its
 ]
 
 
+@pytest.mark.rung("deps")
 @pytest.mark.parametrize(("ct", "dep"), DEPS)
 def test_dependency_running(ct: Container, dep: int) -> None:
     assert lxc.dependencies_running(ct, {dep: live.pve("status", dep)}) == []

@@ -1,12 +1,11 @@
 """Templates carry their snapshot; every clone's source still has the snapshot it was cloned from."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.suite import live
-from phoenix_verify.checks import lxc
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import lxc
+from phoenix_verify.suite import live, params
 
-pytestmark = pytest.mark.lxc
+pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 INV = params.inventory()
 
 

@@ -1,11 +1,11 @@
 """Declared container relations that can be judged without a live system."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.checks import static_config
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import static_config
+from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.lxc, pytest.mark.static]
+pytestmark = [pytest.mark.rung("ct-config"), pytest.mark.lxc, pytest.mark.static]
 
 
 @pytest.mark.remediate("inventory-fix.sh")

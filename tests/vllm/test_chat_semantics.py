@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify.suite import params
+from phoenix_model.inventory import Container
 from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import chat_semantics as cs
-from phoenix_model.inventory import Container
+from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.vllm, pytest.mark.semantic]
+pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm, pytest.mark.semantic]
 CHAT = params.services(lambda ct: ct.vllm is not None and ct.vllm.model_type != "embedding")
 QUESTIONS = [pytest.param(q, id=q.slug) for q in cs.QUESTIONS]
 

@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
-
-from phoenix_verify.suite import params
-from phoenix_verify.checks import openai_contract as oc
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import openai_contract as oc
+from phoenix_verify.gateway import contract as gateway_contract
+from phoenix_verify.suite import params
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
     import openai
 
-pytestmark = [pytest.mark.vllm]
+pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm]
 ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
 ROUTED_EMBED = params.services(lambda ct: "vllm-embeddings" in ROUTES and ct.ctid == ROUTES["vllm-embeddings"].ct.ctid)
 QDRANT = params.services(lambda ct: ct.role == "qdrant")

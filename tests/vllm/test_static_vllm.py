@@ -1,11 +1,11 @@
 """vLLM declarations agree with themselves: args vs scalar fields, unique served names, GPU budget."""
 import pytest
 
-from phoenix_verify.suite import params
-from phoenix_verify.checks import static_config
 from phoenix_model.inventory import Container
+from phoenix_verify.checks import static_config
+from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.vllm, pytest.mark.static]
+pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm, pytest.mark.static]
 
 
 @pytest.mark.remediate("inventory-fix.sh")

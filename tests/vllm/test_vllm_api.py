@@ -8,19 +8,18 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
-
-from phoenix_verify.suite import params
+from phoenix_model.inventory import Container
 from phoenix_verify.access.ct_facts import ct_facts
 from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import openai_contract as oc
 from phoenix_verify.checks.vllm_process import arg_problems
-from phoenix_model.inventory import Container
+from phoenix_verify.gateway import contract as gateway_contract
+from phoenix_verify.suite import params
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only the tests using `oai` load it (via the fixture)
     import openai
 
-pytestmark = [pytest.mark.vllm]
+pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm]
 ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
 VLLM = params.services(lambda ct: ct.vllm is not None)
 CHAT = params.services(lambda ct: ct.vllm is not None and ct.vllm.model_type != "embedding")
@@ -49,6 +48,7 @@ def test_models_lists_exactly_the_served_name_with_max_model_len(ct: Container) 
     assert models == [(ct.vllm.served_model_name, ct.vllm.max_model_len)]
 
 
+@pytest.mark.rung("process")
 @pytest.mark.remediate("app-script.sh", "{ctid}")   # the unit carries the args: re-deploy it from the inventory
 @pytest.mark.parametrize("ct", VLLM)
 def test_process_runs_with_declared_args(ct: Container) -> None:
@@ -63,6 +63,7 @@ def test_chat_completion_shape_inside_the_ct(ct: Container) -> None:
     assert oc.chat_completion_problems(resp.json(), ct.vllm.served_model_name) == []
 
 
+@pytest.mark.rung("gateway-route")
 @pytest.mark.remediate("vllm-restart.sh", "{ctid}")
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
 def test_chat_completion_shape_through_gateway(ct: Container, oai: openai.OpenAI,
@@ -72,6 +73,7 @@ def test_chat_completion_shape_through_gateway(ct: Container, oai: openai.OpenAI
     assert oc.chat_completion_problems(completion.model_dump(), ct.vllm.served_model_name) == []
 
 
+@pytest.mark.rung("gateway-route")
 @pytest.mark.remediate("gateway-config.sh", str(params.inventory().gateway().ctid if params.inventory().gateway() else "?"))
 @pytest.mark.parametrize("ct", ROUTED_CHAT)
 def test_streaming_framing_through_gateway(ct: Container, gw: httpx.Client,
