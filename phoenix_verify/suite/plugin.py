@@ -1,12 +1,13 @@
 """pytest plugin (entry point `pytest11: phoenix`): markers, selection, metadata on reports, summaries."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
-from phoenix_verify.suite import markers, params, reports, stats
+from phoenix_verify.suite import markers, params, reports, selection, stats
 from phoenix_verify.suite.redact import redact
 
 
@@ -28,6 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
     reports.configure(config)
     if hasattr(config, "workerinput"):
         stats.reset()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m host` does not import the other layers' test modules (see suite/selection.py)."""
+    return True if selection.prunable_layer_dir(collection_path, config.option.markexpr) else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
