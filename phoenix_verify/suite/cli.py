@@ -9,7 +9,7 @@ from phoenix_model.inventory import Container, Inventory, InventoryError, load_i
 from phoenix_verify.target import TargetError, load_target
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inventory", help="print the declared state resolved into expectations")
     p.add_argument("--config-dir", help="directory with phoenix_hypervisor_config.json and phoenix_lxc_configs.json (default: the target's)")
     p.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")

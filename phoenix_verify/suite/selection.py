@@ -8,6 +8,7 @@ under every truth value of the expression's other names.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 from _pytest.mark.expression import Expression, Scanner, TokenType
@@ -28,6 +29,12 @@ def _names(expr: str) -> set[str]:
     return names
 
 
+def _matcher(layer: str, truth: dict[str, bool]) -> Callable[..., bool]:
+    def matcher(name: str, /, **kwargs: str | int | bool | None) -> bool:
+        return name == layer if name in LAYERS else truth.get(name, False)
+    return matcher
+
+
 def layer_can_match(markexpr: str, layer: str) -> bool:
     """False only when no test of `layer` can satisfy `markexpr`, whatever its other markers are."""
     try:
@@ -38,12 +45,7 @@ def layer_can_match(markexpr: str, layer: str) -> bool:
     if len(free) > MAX_FREE_NAMES:
         return True
     for values in itertools.product((False, True), repeat=len(free)):
-        truth = dict(zip(free, values, strict=True))
-
-        def matcher(name: str, _truth: dict[str, bool] = truth, **kwargs: object) -> bool:
-            return name == layer if name in LAYERS else _truth.get(name, False)
-
-        if compiled.evaluate(matcher):
+        if compiled.evaluate(_matcher(layer, dict(zip(free, values, strict=True)))):
             return True
     return False
 
