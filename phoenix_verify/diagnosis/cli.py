@@ -26,7 +26,7 @@ SETTLE_ATTEMPTS, SETTLE_SECONDS = 4, 5
 LATEST = REPO / "reports" / "latest.json"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("diagnose", help="run the decision tree for one service (CTID, CT name or role) or all")
     d.add_argument("service", nargs="?", help="e.g. 951, vllm-granite-embed-r2, qdrant; default: every service")
     d.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 TEXTFILE_NAME = "phoenix_conformance.prom"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("nightly", help="run the suite into reports/history/, rebuild reports/index.html and the Prometheus textfile")
     p.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
     p.add_argument("--keep", type=int, default=30, help="runs kept under history/ (default: 30)")

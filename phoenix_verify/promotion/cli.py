@@ -11,7 +11,7 @@ from phoenix_verify.suite.run import REPO
 from phoenix_verify.target import TargetError, load_target
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("promote", help="may this clone of a template be promoted? (exit 0 promote, 1 blocked, 2 undecided)")
     p.add_argument("ctid", help="the cloned CT, e.g. 950")
     p.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
