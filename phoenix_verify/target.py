@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class Target:
     chat_semantics: bool = True   # ask the chat models questions with known answers (off for a stand-in engine)
     lab_netns: str | None = None
     lab_home: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_lab(self) -> bool:
@@ -181,7 +180,6 @@ def parse_target(path: Path) -> Target:
         chat_semantics=vllm.get("chat_semantics", True),
         lab_netns=_str(path, lab, "lab", "netns", None) if lab else None,
         lab_home=_str(path, lab, "lab", "home", None) if lab else None,
-        raw=data,
     )
 
 
