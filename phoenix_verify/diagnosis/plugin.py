@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from phoenix_verify.suite import params
-
-from phoenix_verify.suite import reports
 from phoenix_verify.diagnosis.tree import RootCause, diagnose
+from phoenix_verify.suite import params, reports
 from phoenix_verify.suite.redact import redact
 
 _cache: dict[int, list[RootCause]] = {}
@@ -18,6 +16,8 @@ _cache: dict[int, list[RootCause]] = {}
 def root_causes(records: list[dict[str, Any]]) -> list[RootCause]:
     """Diagnosis of the run's records (computed once per set of records)."""
     key = len(records)
+    if not records:
+        return []
     if key not in _cache:
         _cache.clear()
         target = params.loaded_target()

@@ -10,8 +10,9 @@ independent reds. Host-level failures absorb the failures they explain (firewall
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from phoenix_model.inventory import Inventory
 
@@ -38,6 +39,11 @@ class Failure:
     evidence: str
     rung: str = ""
     obj: str = ""
+    fix: dict[str, Any] | None = None    # {"script": "net0-firewall.sh", "args": ["951"]}
+
+    @property
+    def script(self) -> str:
+        return str((self.fix or {}).get("script") or "")
 
 
 @dataclass
@@ -51,6 +57,7 @@ class RootCause:
     manual_step: str | None
     consequences: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
+    fix: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +65,12 @@ class RootCause:
 
 def _test_name(nodeid: str) -> str:
     return nodeid.split("::")[-1].lower()
+
+
+def failure_of(record: dict[str, Any]) -> Failure:
+    """A failing test record of latest.json as a Failure."""
+    return Failure(record["nodeid"], record.get("layer") or "", record.get("ctid"), record.get("remediation"),
+                   record.get("evidence") or "", fix=record.get("fix"))
 
 
 def place(failure: Failure, inv: Inventory) -> Failure:
@@ -93,8 +106,7 @@ def place(failure: Failure, inv: Inventory) -> Failure:
 
 def _priority(failure: Failure) -> tuple[int, int]:
     """Lowest rung first; on one rung, a failure whose fix is manual (a certificate) explains the others."""
-    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
-    return RUNGS.index(failure.rung), 0 if script in MANUAL_HINTS else 1
+    return RUNGS.index(failure.rung), 0 if failure.script in MANUAL_HINTS else 1
 
 
 def route_backend(route: str, inv: Inventory) -> int | None:
@@ -116,16 +128,14 @@ def _summary(failure: Failure) -> str:
 
 
 def _root(failure: Failure) -> RootCause:
-    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
-    manual = MANUAL_HINTS.get(script)
+    manual = MANUAL_HINTS.get(failure.script)
     return RootCause(layer=failure.layer, object=failure.obj, summary=_summary(failure),
                      evidence=(failure.evidence or "")[:600], remediation=failure.remediation,
-                     automatic=manual is None and bool(failure.remediation), manual_step=manual, tests=[failure.nodeid])
+                     automatic=manual is None and bool(failure.fix), manual_step=manual, tests=[failure.nodeid], fix=failure.fix)
 
 
 def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCause]:
-    failures = [place(Failure(r["nodeid"], r.get("layer") or "", r.get("ctid"), r.get("remediation"), r.get("evidence") or ""), inv)
-                for r in records if r.get("outcome") in ("failed", "error")]
+    failures = [place(failure_of(r), inv) for r in records if r.get("outcome") in ("failed", "error")]
     roots: dict[str, RootCause] = {}
     consumed: set[int] = set()
     host_failures = [f for f in failures if f.rung == "host"]

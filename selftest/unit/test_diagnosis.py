@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_verify.diagnosis.tree import diagnose, remediation_order
 from phoenix_model.inventory import load_inventory
+from phoenix_verify.diagnosis.tree import diagnose, remediation_order
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,10 @@ def inv(lab_dir: Path):
 
 
 def rec(nodeid: str, layer: str, ctid: int | None, remediation: str | None = None, evidence: str = "boom") -> dict:
-    return {"nodeid": nodeid, "outcome": "failed", "layer": layer, "ctid": ctid, "remediation": remediation, "evidence": evidence}
+    words = (remediation or "").split()   # test data: the record's structured fix, as the plugin writes it
+    fix = {"script": words[0].removeprefix("remediate/"), "args": words[1:]} if words else None
+    return {"nodeid": nodeid, "outcome": "failed", "layer": layer, "ctid": ctid, "remediation": remediation, "fix": fix,
+            "evidence": evidence}
 
 
 def test_healthy_run_has_no_root_cause(inv) -> None:
