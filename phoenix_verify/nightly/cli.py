@@ -12,10 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from phoenix_verify import locations
 from phoenix_verify.nightly import history, index_page, prom_textfile
+from phoenix_verify.suite.check import pytest_args as suite_args
 from phoenix_verify.target import load_target
 
-REPO = Path(__file__).resolve().parents[2]
 TEXTFILE_NAME = "phoenix_conformance.prom"
 
 
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("nightly", help="run the suite into reports/history/, rebuild reports/index.html and the Prometheus textfile")
     p.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
     p.add_argument("--keep", type=int, default=30, help="runs kept under history/ (default: 30)")
-    p.add_argument("--reports", default=str(REPO / "reports"), help="reports directory (default: the repo's reports/)")
+    p.add_argument("--reports", default=str(locations.reports_dir()), help="reports directory (default: reports/ of the checkout, else ./reports)")
     p.add_argument("--textfile", help=f"Prometheus textfile, e.g. in node_exporter's textfile dir (default: REPORTS/{TEXTFILE_NAME})")
     p.add_argument("--index-only", action="store_true", help="rebuild index.html and the textfile from history/ without running tests")
     p.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="extra pytest arguments, after `--`")
@@ -45,8 +46,8 @@ def _check_writable(directory: Path) -> str | None:
 
 
 def run_suite(target: Path, run_dir: Path, pytest_args: list[str]) -> int:
-    cmd = [sys.executable, "-m", "pytest", "tests", "-q", f"--target={target}", "--report-dir", str(run_dir), *pytest_args]
-    return subprocess.run(cmd, cwd=REPO, check=False).returncode
+    cmd = [sys.executable, "-m", "pytest", *suite_args(["-q", f"--target={target.resolve()}", "--report-dir", str(run_dir.resolve()), *pytest_args])]
+    return subprocess.run(cmd, check=False).returncode
 
 
 def record_run(target: Path, reports: Path, keep: int, pytest_args: list[str]) -> int:

@@ -5,9 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from phoenix_verify import locations
 from phoenix_verify.access import netns
 from phoenix_verify.promotion.gate import Undecided, decide, write_record
-from phoenix_verify.suite.run import REPO
 from phoenix_verify.target import TargetError, load_target
 
 
@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("promote", help="may this clone of a template be promoted? (exit 0 promote, 1 blocked, 2 undecided)")
     p.add_argument("ctid", help="the cloned CT, e.g. 950")
     p.add_argument("--target", help="phoenix.toml (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
-    p.add_argument("--reports", default=str(REPO / "reports" / "promotions"), help="where verdicts go (default: reports/promotions/)")
+    p.add_argument("--reports", default=str(locations.reports_dir() / "promotions"), help="where verdicts go (default: reports/promotions/)")
     p.set_defaults(func=run)
 
 

@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from phoenix_verify import locations
+
 Command = tuple[str, ...]
 QUERY_TIMEOUT_S = 60
 
@@ -39,10 +41,14 @@ class ManualStep(PlanFailure):
 class Plan:
     commands: list[Command] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What makes it disruptive (deletes data, stops/reboots a guest, changes a datacenter-wide policy): such a plan
+    # runs only with --apply --allow-disruptive, and says this first.
+    disruptive: list[str] = field(default_factory=list)
 
     def extend(self, other: Plan) -> None:
         self.commands += other.commands
         self.notes += other.notes
+        self.disruptive += other.disruptive
 
 
 @dataclass
@@ -96,7 +102,7 @@ class Context:
 
     @property
     def remediate_dir(self) -> Path:
-        return Path(self.environ.get("PHOENIX_REMEDIATE_DIR", Path(__file__).resolve().parents[2] / "remediate"))
+        return Path(self.environ.get("PHOENIX_REMEDIATE_DIR", locations.remediate_dir()))
 
     def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
         try:
@@ -186,7 +192,8 @@ def with_stop_start(ctx: Context, ct: Any, edits: list[Command], why: str) -> Pl
         return Plan(edits, [f"{why}; ct{ct.ctid} is stopped, the change applies at its next start"])
     return Plan(
         [("pct", "stop", str(ct.ctid)), *edits, ("pct", "start", str(ct.ctid))],
-        [f"{why}: this needs a stop/start of ct{ct.ctid}, which --apply does"],
+        [f"{why}: this needs a stop/start of ct{ct.ctid}"],
+        disruptive=[f"stops and starts the running ct{ct.ctid}"],
     )
 
 

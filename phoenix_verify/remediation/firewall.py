@@ -55,4 +55,6 @@ def plan_cluster_firewall(ctx: Context) -> Plan:
     if all(str(current.get(k, "")).upper() == v.upper() for k, v in want.items()):
         return Plan(notes=["the cluster firewall options match the inventory: nothing to do"])
     args = [arg for k, v in want.items() for arg in (f"--{k}", v)]
-    return Plan([("pvesh", "set", "/cluster/firewall/options", *args)])
+    changes = ", ".join(f"{k} {current.get(k, '(unset)')} -> {v}" for k, v in want.items() if str(current.get(k, "")).upper() != v.upper())
+    return Plan([("pvesh", "set", "/cluster/firewall/options", *args)],
+                disruptive=[f"changes the datacenter-wide firewall of every node and guest ({changes})"])

@@ -9,6 +9,7 @@ from typing import Any
 from phoenix_verify.remediation.context import (
     Context,
     InvalidArgument,
+    ManualStep,
     Plan,
     PlanFailure,
     conf_edit,
@@ -120,14 +121,29 @@ def desired_idmap(ct: Any) -> tuple[str, ...]:
     return DEFAULT_IDMAP
 
 
+def fixed_at_creation(ct: Any, conf: Any) -> None:
+    """Proxmox refuses to change `unprivileged`, `arch` or `ostype` of an existing CT (`pct set` rejects them; flipping
+    unprivileged by hand leaves every file owned by the wrong uid range). The fix is manual: re-create the CT."""
+    wanted = {"unprivileged": "1" if ct.unprivileged else "0"}
+    differs = [f"{k} is {conf.keys.get(k, '0')} on the node, the inventory declares {v}"
+               for k, v in wanted.items() if conf.keys.get(k, "0") != v]
+    if differs:
+        raise ManualStep(
+            f"ct{ct.ctid}: {'; '.join(differs)}: Proxmox fixes this when a CT is created, so it cannot be changed in place. "
+            f"Manual step: back up ct{ct.ctid} (vzdump {ct.ctid}), then re-create it from its template with the declared value "
+            f"(pct destroy {ct.ctid}; phoenix_orchestrator.sh {ct.ctid}, or pct restore {ct.ctid} <backup> --unprivileged "
+            f"{wanted['unprivileged']}). Nothing was changed.")
+
+
 def plan_idmap(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     conf = read_ct_config(ctx, ct.ctid)
+    fixed_at_creation(ct, conf)
     current = tuple(line for line in conf.raw if line.startswith("lxc.idmap"))
-    unprivileged = "1" if ct.unprivileged else "0"
-    if current == desired_idmap(ct) and conf.keys.get("unprivileged", "0") == unprivileged:
-        return Plan(notes=[f"ct{ct.ctid}: unprivileged {unprivileged} and its idmap match: nothing to do"])
-    options = ["--set", "unprivileged", unprivileged, "--drop-raw-prefix", "lxc.idmap"]
+    if current == desired_idmap(ct):
+        return Plan(notes=[f"ct{ct.ctid}: unprivileged {conf.keys.get('unprivileged', '0')} and its idmap match: nothing to do"])
+    # lxc.* raw keys have no `pct set` option: Proxmox documents them as lines of the CT's config file.
+    options = ["--drop-raw-prefix", "lxc.idmap"]
     for line in desired_idmap(ct):
         options += ["--add-raw", line]
     return with_stop_start(ctx, ct, [conf_edit(ctx, ct.ctid, *options)], f"ct{ct.ctid}: restoring the idmap")
@@ -167,6 +183,12 @@ def plan_mountpoint(ctx: Context, ctid: str) -> Plan:
     elif ct_status(ctx, ct.ctid) == "running":
         plan.commands.append(("pct", "reboot", str(ct.ctid)))
         plan.notes.append(f"ct{ct.ctid}: mount point changes apply when the CT starts: rebooting it")
+        plan.disruptive.append(f"reboots the running ct{ct.ctid}")
+    for key in (k for k in current if k not in kept):
+        plan.disruptive.append(f"detaches {key} of ct{ct.ctid} ({current[key]}); a volume left unused can be deleted with it")
+    for path, value in wanted.items():
+        if path not in kept.values() and path not in bind_sources:
+            plan.disruptive.append(f"creates a new, empty volume {value.split(',')[0]} at {path} in ct{ct.ctid}")
     return plan
 
 

@@ -7,7 +7,8 @@ inventory: that is what makes a second `--apply` a no-op.
 
 stdout: a NUL-framed list of argument vectors (`<argc>\\0<arg>\\0...` per command), read by remediate/lib.sh.
 stderr: notes for the operator. Exit codes: 0 planned, 1 the live state could not be read or is not fixable
-here, 2 invalid argument, 3 needs a manual step.
+here, 2 invalid argument, 3 needs a manual step, 4 disruptive and --allow-disruptive not given with --apply
+(lib.sh passes the flags as REM_APPLY / REM_ALLOW_DISRUPTIVE).
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     for note in plan.notes:
         print(note, file=sys.stderr)
+    for what in plan.disruptive:
+        print(f"disruptive: this {what}", file=sys.stderr)
+    if plan.disruptive and os.environ.get("REM_APPLY") == "1" and os.environ.get("REM_ALLOW_DISRUPTIVE") != "1":
+        print(f"{args[0]}: refusing under plain --apply: re-run with --apply --allow-disruptive to do the above; nothing was changed",
+              file=sys.stderr)
+        return 4
     sys.stdout.buffer.write(encode(plan.commands))
     sys.stdout.flush()
     return 0

@@ -27,7 +27,6 @@ MARKERS = {
     "slow": "takes longer than a few seconds",
 }
 _CTID_EXPR = re.compile(r"\bctid\(\s*(\d+)\s*\)")
-REMEDIATE_DIR = Path(__file__).resolve().parents[2] / "remediate"
 
 
 def register(config: pytest.Config) -> None:
@@ -59,8 +58,8 @@ def rung_of(item: pytest.Item) -> str | None:
     return str(mark.args[0]) if mark and mark.args and mark.args[0] in RUNGS else None
 
 
-def remediation_of(item: pytest.Item) -> str | None:
-    """The rendered command, e.g. `remediate/net0-firewall.sh 951`."""
+def remediation_spec(item: pytest.Item) -> tuple[str, tuple[str, ...]] | None:
+    """The fix as data: (script under remediate/, its arguments with `{ctid}`-style fields filled in)."""
     mark = item.get_closest_marker("remediate")
     if not mark or not mark.args:
         return None
@@ -72,4 +71,14 @@ def remediation_of(item: pytest.Item) -> str | None:
             args.append(str(arg).format(**params))
         except (KeyError, AttributeError, IndexError):
             args.append(str(arg))
-    return " ".join(shlex.quote(a) for a in [f"remediate/{mark.args[0]}", *args])
+    return str(mark.args[0]), tuple(args)
+
+
+def render(script: str, args: tuple[str, ...] | list[str]) -> str:
+    """The command an operator would type, e.g. `remediate/net0-firewall.sh 951` (display only, never re-split)."""
+    return " ".join(shlex.quote(a) for a in [f"remediate/{script}", *args])
+
+
+def remediation_of(item: pytest.Item) -> str | None:
+    spec = remediation_spec(item)
+    return render(*spec) if spec else None

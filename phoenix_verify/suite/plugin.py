@@ -7,22 +7,36 @@ from typing import Any
 import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
-from phoenix_verify.suite import markers, params, reports, selection, stats
+from phoenix_verify.suite import activation, markers, params, reports, selection, stats
 from phoenix_verify.suite.redact import redact
+
+ACTIVE = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("phoenix", "phoenix-verify")
-    group.addoption("--target", default=None, help="phoenix.toml of the system under test (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
+    group.addoption(activation.OPTION, default=None, help="phoenix.toml of the system under test (default: $PHOENIX_TARGET, ./phoenix.toml, the lab)")
     group.addoption("--ctid", action="append", type=int, default=[], help="only tests about this CT (repeatable)")
     group.addoption("--phoenix-stats", action="store_true", help="print probe statistics (pct exec calls per CT, ...)")
     group.addoption("--report-dir", default=None, help="where latest.html/.xml/.json go (default: reports/)")
     group.addoption("--no-phoenix-reports", action="store_true", help="do not write the default reports")
 
 
+def _active(config: pytest.Config) -> bool:
+    return config.stash.get(ACTIVE, False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    activation.repair_space_form(early_config, parser, args)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    markers.register(config)
+    markers.register(config)   # declarations only: `pytest --markers` lists them in any project
+    config.stash[ACTIVE] = activation.is_suite_run(config)
+    if not _active(config):
+        return
     if config.option.markexpr:
         config.option.markexpr = markers.rewrite_markexpr(config.option.markexpr)
     params.configure(config.getoption("--target"))
@@ -37,6 +51,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _active(config):
+        return
     for item in items:
         layer = markers.layer_of(item)
         if layer and not item.get_closest_marker(layer):
@@ -51,16 +67,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
     """Conformance tests need the target: stop before the first one (one line) if it is unusable, e.g. the lab is down."""
-    if not session.config.option.collectonly and any(markers.layer_of(item) for item in session.items):
+    if _active(session.config) and not session.config.option.collectonly and any(markers.layer_of(item) for item in session.items):
         params.target()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
+    if not _active(item.config):
+        return report
     props = dict(report.user_properties)
+    spec = markers.remediation_spec(item)
     for key, value in (("layer", markers.layer_of(item)), ("rung", markers.rung_of(item)), ("ctid", markers.ctid_of(item)),
-                       ("remediation", markers.remediation_of(item))):
+                       ("remediation", markers.render(*spec) if spec else None),
+                       ("remediation_script", spec[0] if spec else None), ("remediation_args", list(spec[1]) if spec else None)):
         if value is not None and key not in props:
             report.user_properties.append((key, value))
     if report.longrepr is not None and report.failed:
@@ -82,6 +102,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _active(session.config):
+        return
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["phoenix_stats"] = stats.snapshot()
@@ -92,6 +114,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not _active(config):
+        return
     failed = [r for key in ("failed", "error") for r in terminalreporter.stats.get(key, []) if getattr(r, "nodeid", None)]
     if any(dict(getattr(r, "user_properties", ())).get("layer") for r in failed):
         terminalreporter.section("phoenix: failures by layer")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from phoenix_verify import locations
 from phoenix_verify.suite.redact import redact, redact_obj
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _sections: dict[str, Callable[[pytest.Config, list[dict[str, Any]]], Any]] = {}
 _records: list[dict[str, Any]] = []
 _STATE: dict[str, Any] = {}
@@ -32,7 +33,7 @@ def records() -> list[dict[str, Any]]:
 
 
 def report_dir(config: pytest.Config) -> Path:
-    return Path(config.getoption("--report-dir") or REPO_ROOT / "reports")
+    return Path(config.getoption("--report-dir") or locations.reports_dir())
 
 
 def _wants_reports(config: pytest.Config) -> bool:
@@ -48,7 +49,12 @@ def configure(config: pytest.Config) -> None:
     if not _wants_reports(config) or hasattr(config, "workerinput"):
         return
     out = report_dir(config)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as exc:
+        pytest.exit(f"--report-dir {out}: cannot write reports there: {exc.strerror or exc}", returncode=2)
     if getattr(config.option, "htmlpath", None) is None:
         config.option.htmlpath = str(out / "latest.html")
         config.option.self_contained_html = True
@@ -119,6 +125,8 @@ def _record(report: pytest.TestReport) -> dict[str, Any]:
         "rung": props.get("rung"),
         "ctid": props.get("ctid"),
         "remediation": props.get("remediation"),
+        "fix": {"script": props["remediation_script"], "args": list(props.get("remediation_args") or [])}
+        if props.get("remediation_script") else None,
         "duration": round(report.duration, 4),
         "evidence": evidence,
     }

@@ -36,7 +36,9 @@ class Grab:
     def pytest_collection_finish(self, session):
         Grab.items = [{"nodeid": i.nodeid, "layer": markers.layer_of(i), "rung": markers.rung_of(i),
                        "declared_rung": i.get_closest_marker("rung") is not None,
-                       "ctid": markers.ctid_of(i), "remediation": markers.remediation_of(i)} for i in session.items]
+                       "ctid": markers.ctid_of(i), "remediation": markers.remediation_of(i),
+                       "fix": (lambda spec: {"script": spec[0], "args": list(spec[1])} if spec else None)(
+                           markers.remediation_spec(i))} for i in session.items]
 
 rc = pytest.main(["tests", "--collect-only", "-q", "-p", "no:randomly", "--target", sys.argv[1]], plugins=[Grab()])
 sys.stdout.write("\\n@@ITEMS@@" + json.dumps(Grab.items))

@@ -17,9 +17,10 @@ def inv(lab_dir: Path):
 
 @pytest.fixture(scope="module")
 def rec(suite_items: dict[str, dict]):
+    """A failed record of a real test id, with the layer, rung, CT and fix the suite declares for it."""
     def make(nodeid: str, evidence: str = "boom", outcome: str = "failed") -> dict:
         assert nodeid in suite_items, f"{nodeid} is not a test of the suite"
-        return {**{k: suite_items[nodeid][k] for k in ("layer", "rung", "ctid", "remediation")},
+        return {**{k: suite_items[nodeid][k] for k in ("layer", "rung", "ctid", "remediation", "fix")},
                 "nodeid": nodeid, "outcome": outcome, "evidence": evidence}
     return make
 

@@ -33,7 +33,7 @@ def pytest_collection_finish(session):
 def usage_arity(script: str) -> int:
     usage = re.search(r'Usage: \S+ \[--apply\]([^\n"]*)', (REMEDIATE / script).read_text())
     assert usage is not None, f"{script} has no usage line"
-    return len(usage.group(1).split())
+    return len([word for word in usage.group(1).split() if not word.startswith("[")])   # options like [--allow-disruptive]
 
 
 @pytest.fixture(scope="module")

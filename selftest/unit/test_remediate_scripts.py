@@ -80,8 +80,8 @@ class FakeHost:
     env: dict[str, str]
     inventory: Inventory
 
-    def run(self, script: str, *args: str, apply: bool = False) -> subprocess.CompletedProcess[str]:
-        argv = [str(REMEDIATE / script), *args, *(["--apply"] if apply else [])]
+    def run(self, script: str, *args: str, apply: bool = False, disruptive: bool = False) -> subprocess.CompletedProcess[str]:
+        argv = [str(REMEDIATE / script), *args, *(["--apply"] if apply else []), *(["--allow-disruptive"] if disruptive else [])]
         (self.state / "calls.jsonl").unlink(missing_ok=True)
         return subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=60, check=False)
 
@@ -182,13 +182,19 @@ def by_role(inventory: Inventory, role: str):
     return next(ct for ct in inventory.services() if ct.role == role)
 
 
-def assert_fixes(host: FakeHost, script: str, *args: str, expected: list[list[str]]) -> None:
-    """Dry-run prints `expected` and changes nothing; --apply runs exactly it; a second --apply does nothing."""
+def assert_fixes(host: FakeHost, script: str, *args: str, expected: list[list[str]], disruptive: bool = False) -> None:
+    """Dry-run prints `expected` and changes nothing; --apply runs exactly it; a second --apply does nothing.
+    A disruptive fix says so in the dry-run and refuses plain --apply (exit 4, nothing changed)."""
     dry = host.run(script, *args)
     assert dry.returncode == 0, dry.stderr
     assert printed(dry) == expected
     assert host.mutating_calls() == []
-    applied = host.run(script, *args, apply=True)
+    assert ("disruptive: this" in dry.stderr) == disruptive, dry.stderr
+    if disruptive:
+        refused = host.run(script, *args, apply=True)
+        assert (refused.returncode, refused.stdout, host.mutating_calls()) == (4, "", []), refused.stderr
+        assert "--allow-disruptive" in refused.stderr
+    applied = host.run(script, *args, apply=True, disruptive=disruptive)
     assert applied.returncode == 0, applied.stderr
     assert printed(applied) == expected
     assert host.mutating_calls() == [cmd for cmd in expected if cmd[0] in fakes.MUTATING]
@@ -331,7 +337,7 @@ def test_cluster_firewall(host: FakeHost) -> None:
             spec.policy_out,
         ]
     ]
-    assert_fixes(host, "cluster-firewall.sh", expected=expected)
+    assert_fixes(host, "cluster-firewall.sh", expected=expected, disruptive=True)
 
 
 def test_shared_volume_owner_creates_and_fixes(host: FakeHost) -> None:
@@ -393,9 +399,6 @@ def test_idmap_restored_with_stop_start_and_snapshots_untouched(host: FakeHost) 
         "python3",
         str(REMEDIATE / "pve-conf-edit.py"),
         conf,
-        "--set",
-        "unprivileged",
-        "1",
         "--drop-raw-prefix",
         "lxc.idmap",
         "--add-raw",
@@ -406,10 +409,23 @@ def test_idmap_restored_with_stop_start_and_snapshots_untouched(host: FakeHost) 
     expected = [["pct", "stop", str(ct.ctid)], edit, ["pct", "start", str(ct.ctid)]]
     dry = host.run("idmap.sh", str(ct.ctid))
     assert "stop/start" in dry.stderr
-    assert_fixes(host, "idmap.sh", str(ct.ctid), expected=expected)
+    assert_fixes(host, "idmap.sh", str(ct.ctid), expected=expected, disruptive=True)
     current, _, snapshots = host.conf(ct.ctid).partition("\n[")
     assert current.count("lxc.idmap:") == 2
     assert snapshots == before.partition("\n[")[2]
+
+
+def test_idmap_on_a_ct_whose_unprivileged_differs_is_a_manual_step(host: FakeHost) -> None:
+    """Proxmox fixes `unprivileged` at creation: the script names the re-creation and changes nothing, even with
+    --apply --allow-disruptive."""
+    ct = by_role(host.inventory, "gateway")
+    host.edit_conf(ct.ctid, lambda lines: [("unprivileged: 0" if line.startswith("unprivileged:") else line) for line in lines])
+    before = host.conf(ct.ctid)
+    result = host.run("idmap.sh", str(ct.ctid), apply=True, disruptive=True)
+    assert (result.returncode, result.stdout, host.mutating_calls()) == (3, "", []), result.stderr
+    assert "unprivileged is 0 on the node, the inventory declares 1" in result.stderr
+    assert "re-create it from its template" in result.stderr and "Nothing was changed" in result.stderr
+    assert host.conf(ct.ctid) == before
 
 
 def test_mountpoint_adds_missing_and_lists_removals(host: FakeHost) -> None:
@@ -426,7 +442,7 @@ def test_mountpoint_adds_missing_and_lists_removals(host: FakeHost) -> None:
     ]
     dry = host.run("mountpoint.sh", str(gateway.ctid))
     assert "removing mp7: /srv/stray,mp=/stray" in dry.stderr
-    assert_fixes(host, "mountpoint.sh", str(gateway.ctid), expected=expected)
+    assert_fixes(host, "mountpoint.sh", str(gateway.ctid), expected=expected, disruptive=True)
 
 
 def test_service_restart(host: FakeHost) -> None:
@@ -551,7 +567,7 @@ def test_gpu_passthrough_removes_stale_devices(host: FakeHost) -> None:
     conf = str(host.state / "lxc" / f"{ct.ctid}.conf")
     edit = ["python3", str(REMEDIATE / "pve-conf-edit.py"), conf, "--drop-raw", stale]
     expected = [["pct", "stop", str(ct.ctid)], edit, ["pct", "start", str(ct.ctid)]]
-    assert_fixes(host, "gpu-passthrough.sh", str(ct.ctid), expected=expected)
+    assert_fixes(host, "gpu-passthrough.sh", str(ct.ctid), expected=expected, disruptive=True)
     assert "/dev/nvidia7" not in host.conf(ct.ctid)
 
 

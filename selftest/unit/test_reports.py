@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from phoenix_verify import locations
+
 TEST_FILE = '''
 import pytest
 import pytest_html
@@ -59,15 +61,25 @@ def test_reports_carry_facts_sections_and_no_secrets(suite: pytest.Pytester) -> 
             assert secret not in text
 
 
-def test_conformance_test_without_params_stops_when_lab_is_down(pytester: pytest.Pytester, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_projects_layer_folder_is_left_alone(pytester: pytest.Pytester, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin is installed for every pytest run: a project that merely has a `gateway/` folder is not the suite."""
     pytester.mkdir("gateway")
     (pytester.path / "gateway" / "test_gw.py").write_text("def test_gw():\n    pass\n")
     monkeypatch.setenv("PHOENIX_LAB_HOME", str(tmp_path / "no-lab"))
     monkeypatch.delenv("PHOENIX_TARGET", raising=False)
     result = pytester.runpytest_subprocess("--report-dir", str(tmp_path / "reports"))
+    assert result.ret == 0, result.stdout.str()
+    assert "lab is not running" not in result.stdout.str() and not (tmp_path / "reports").exists()
+
+
+def test_the_suite_stops_when_lab_is_down(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHOENIX_LAB_HOME", str(tmp_path / "no-lab"))
+    monkeypatch.delenv("PHOENIX_TARGET", raising=False)
+    result = pytester.runpytest_subprocess(str(locations.suite_dir() / "host"), "--import-mode=importlib",
+                                           "--report-dir", str(tmp_path / "reports"))
     assert result.ret == 2
-    assert "the lab is not running: run 'phoenix-lab up' (or 'make demo')" in result.stdout.str()
+    assert "the lab is not running: run 'phoenix-lab up' (or 'make demo')" in result.stdout.str() + result.stderr.str()
     assert "passed" not in result.stdout.str() and "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
