@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from phoenix_verify.access import netns
 from phoenix_model.inventory import Container, Inventory, InventoryError, load_inventory
+from phoenix_verify.access import netns
 from phoenix_verify.suite.redact import register_secret
 from phoenix_verify.target import Target, TargetError, load_target
 
@@ -52,9 +52,17 @@ def loaded_target() -> Target | None:
 @functools.cache
 def inventory() -> Inventory:
     try:
-        return load_inventory(target().inventory_dir)
+        inv = load_inventory(target().inventory_dir)
     except InventoryError as exc:
         pytest.exit(str(exc), returncode=2)
+    for secret in inv.secret_values:    # a credential written in the config must never reach a report
+        register_secret(secret)
+    return inv
+
+
+def documents() -> list[str]:
+    """The config files the inventory was read from (one static test per file and layer)."""
+    return list(inventory().documents)
 
 
 def ct_param(ct: Container, *values: Any) -> Any:

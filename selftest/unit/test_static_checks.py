@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from phoenix_verify.checks import static_config
 from phoenix_model.inventory import load_inventory
+from phoenix_verify.checks import static_config
 
 
 def test_lab_inventory_is_clean(lab_dir: Path) -> None:
