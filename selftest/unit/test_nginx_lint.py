@@ -59,7 +59,8 @@ def test_cli_json_and_exit_codes(capsys, tmp_path: Path) -> None:
     capsys.readouterr()
     assert cli.main(["lint-nginx", str(NGINX / "health-check"), "--inventory", str(LAB), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert [set(f) for f in out] == [{"file", "line", "rule", "message"}]
+    assert [set(f) for f in out] == [{"file", "line", "rule", "message"}] * 2
+    assert {(f["line"], f["rule"]) for f in out} == {(3, "nginx-t"), (3, "nginx-plus-only")}   # nginx agrees
     broken = tmp_path / "broken.conf"
     broken.write_text("server { listen 443 ssl;\n")
     assert cli.main(["lint-nginx", str(broken), "--inventory", str(LAB)]) == 2
