@@ -45,7 +45,8 @@ class _Stage:
         self._throwaway_cert()
 
     def _throwaway_cert(self) -> None:
-        (self.scratch / "logs").mkdir(parents=True, exist_ok=True)
+        for sub in ("logs", "cache", "empty"):
+            (self.scratch / sub).mkdir(parents=True, exist_ok=True)
         if LOCAL_MODULES.is_dir():      # `load_module modules/x.so` is relative to the prefix
             (self.scratch / "modules").symlink_to(LOCAL_MODULES)
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stub.invalid",
@@ -128,12 +129,22 @@ def _walk(parsed: list[dict]) -> list[dict]:
     return out
 
 
+def _top_level(path: Path) -> set[str]:
+    payload = crossplane.parse(str(path), single=True, check_ctx=False, check_args=False, comments=False)
+    return {d["directive"] for d in (payload["config"][0]["parsed"] if payload["config"] else [])}
+
+
 def _wrapper(stage: _Stage, files: list[Path]) -> Path:
-    """nginx.conf around site files that are included inside `http {}` (or `stream {}` for stream.d/)."""
-    http = [f for f in files if "stream" not in f.parent.name]
-    stream = [f for f in files if "stream" in f.parent.name]
-    text = [f"include {LOCAL_NGINX}/modules-enabled/*.conf;", "events {}",
-            "http {", f"    include {LOCAL_NGINX}/mime.types;"] + [f"    include {stage.copy_of(f)};" for f in http] + ["}"]
+    """nginx.conf around the given files: site files inside `http {}` (stream.d/ ones inside `stream {}`), files
+    that open their own http/stream block at main level."""
+    tops = {f: _top_level(f) for f in files}
+    main_level = [f for f in files if tops[f] & {"http", "stream", "events"}]
+    http = [f for f in files if f not in main_level and "stream" not in f.parent.name]
+    stream = [f for f in files if f not in main_level and "stream" in f.parent.name]
+    text = [f"include {LOCAL_NGINX}/modules-enabled/*.conf;"] + [f"include {stage.copy_of(f)};" for f in main_level]
+    if not any("events" in tops[f] for f in main_level):
+        text.append("events {}")
+    text += ["http {", f"    include {LOCAL_NGINX}/mime.types;"] + [f"    include {stage.copy_of(f)};" for f in http] + ["}"]
     if stream:
         text += ["stream {"] + [f"    include {stage.copy_of(f)};" for f in stream] + ["}"]
     main = stage.conf / WRAPPER

@@ -146,7 +146,7 @@ def routes_reach_declared_guests(entries: list[RouteEntry], cfg: Config, inv: In
         for ep in e.endpoints:
             if ep.guest is None and e.action == "proxy":
                 via = f" for {ep.via!r}" if ep.via else ""
-                out.append(_f(e, "route-undeclared", f"{_route(e)} reaches {ep.address}{via}: no declared guest listens there"))
+                out.append(_f(ep.source or e, "route-undeclared", f"{_route(e)} reaches {ep.address}{via}: no declared guest listens there"))
     return _unique(out)
 
 
@@ -172,9 +172,10 @@ def model_routing(entries: list[RouteEntry], cfg: Config, inv: Inventory | None)
             if g is None or g.model_type is None:
                 continue
             if kind is not None and g.model_type != kind:
-                out.append(_f(e, "model-routing", f"{_route(e)} is a {kind} route but reaches {g.describe()}"))
+                out.append(_f(e, "model-routing", f"{_route(e)} is an {kind} route but reaches {g.describe()}" if kind == "embedding"
+                              else f"{_route(e)} is a {kind} route but reaches {g.describe()}"))
             if ep.via is not None and not ep.via.startswith("~") and ep.via.strip('"') not in (g.model, ""):
-                out.append(_f(e, "model-routing", f"{_route(e)} sends model {ep.via!r} to {g.describe()}, which serves "
+                out.append(_f(ep.source or e, "model-routing", f"{_route(e)} sends model {ep.via!r} to {g.describe()}, which serves "
                                                   f"{g.model!r}"))
     return _unique(out)
 

@@ -28,6 +28,7 @@ class Endpoint:
     address: str                  # host:port as written after resolution
     via: str | None = None        # the map key (e.g. a model name) that selects it, None if unconditional
     guest: GuestPort | None = None
+    source: Directive | None = field(default=None, compare=False, repr=False)   # the map/set/upstream line
 
     def as_dict(self) -> dict[str, Any]:
         g = self.guest
@@ -115,33 +116,35 @@ class _Resolver:
         for scope in scopes:
             sets = [d for d in scope if d.name == "set" and d.args and d.args[0].lstrip("$") == name]
             if sets and len(sets[-1].args) > 1:
-                return self._value(sets[-1].args[1], None, scopes, depth)
+                return self._value(sets[-1].args[1], None, scopes, depth, sets[-1])
         if name in self.maps:
             out: list[Endpoint] = []
             for entry in self.maps[name].block or []:
                 if entry.name in ("hostnames", "volatile", "include") or not entry.args:
                     continue
                 key = None if entry.name == "default" else entry.name
-                out += self._value(entry.args[0], key, scopes, depth)
+                out += self._value(entry.args[0], key, scopes, depth, entry)
             return out
         if name in self.js_vars:
             return [Endpoint(f"${name} (js_set: decided by JavaScript at request time)")]
         return [Endpoint(f"${name} (not set by any map/set/js_set)")]
 
-    def _value(self, value: str, via: str | None, scopes: tuple[tuple[Directive, ...], ...], depth: int) -> list[Endpoint]:
+    def _value(self, value: str, via: str | None, scopes: tuple[tuple[Directive, ...], ...], depth: int,
+               source: Directive) -> list[Endpoint]:
         var = VAR.fullmatch(value)
         if var and depth < 4:
-            return [Endpoint(e.address, via or e.via, e.guest) for e in self._variable(var.group(1), value, scopes, depth + 1)]
+            return [Endpoint(e.address, via or e.via, e.guest, e.source)
+                    for e in self._variable(var.group(1), value, scopes, depth + 1)]
         hostport = re.sub(r"^[a-z]+://", "", value).split("/")[0]
         if hostport in self.upstreams:
             return self._upstream(hostport, via)
-        return [self._endpoint(hostport, via, value)]
+        return [self._endpoint(hostport, via, value, source)]
 
     def _upstream(self, name: str, via: str | None) -> list[Endpoint]:
         servers = [s for s in self.upstreams[name].children("server") if s.args]
-        return [self._endpoint(s.args[0], via, s.args[0]) for s in servers] or [Endpoint(f"upstream {name} (no servers)", via)]
+        return [self._endpoint(s.args[0], via, s.args[0], s) for s in servers] or [Endpoint(f"upstream {name} (no servers)", via)]
 
-    def _endpoint(self, hostport: str, via: str | None, written: str) -> Endpoint:
+    def _endpoint(self, hostport: str, via: str | None, written: str, source: Directive | None = None) -> Endpoint:
         host, _, port = hostport.rpartition(":") if re.search(r":\d+$", hostport) else (hostport, "", "")
         if not port:
             port = "443" if written.startswith(("https://", "grpcs://")) else "80"
@@ -151,7 +154,7 @@ class _Resolver:
         except ValueError:
             ip = self.names.get(host.lower(), self.names.get(host.lower().split(".")[0], host))
         address = f"{ip}:{port}"
-        return Endpoint(address, via, self.catalog.get(address))
+        return Endpoint(address, via, self.catalog.get(address), source)
 
 
 def _locations(block: list[Directive], parents: tuple[tuple[Directive, ...], ...]) -> Iterator[tuple[Directive, tuple[tuple[Directive, ...], ...]]]:
@@ -210,7 +213,8 @@ def _entry(protocol: str, port: int, tls: bool, names: tuple[str, ...], location
     path = location.split()[-1] if location != "*" else "/"
     if path.startswith(ACME_PREFIX):
         action = "acme"
-    target, kind, scheme, endpoints = "", "none", None, ()
+    target, kind, scheme = "", "none", None
+    endpoints: tuple[Endpoint, ...] = ()
     if directive is not None:
         target = " ".join(directive.args)
     if action == "proxy" and directive is not None:

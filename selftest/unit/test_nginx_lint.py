@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from phoenix_lab import gateway_config
-from phoenix_verify import cli
 from phoenix_model.inventory import load_inventory
+from phoenix_verify import cli
 from phoenix_verify.gateway.nginx_lint import lint, load
 
 REPO = Path(__file__).resolve().parents[2]
