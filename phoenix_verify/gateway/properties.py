@@ -260,6 +260,10 @@ PROPERTIES: tuple[Property, ...] = (tls_everywhere, security_headers, upstream_s
                                     api_not_cached, one_server_per_name, no_placeholders)
 
 
+RULES = ("tls-everywhere", "security-headers", "upstream-scheme", "proxy-ssl-verify", "route-undeclared", "model-routing",
+         "model-list-route", "streaming", "api-cached", "duplicate-server-name", "placeholder")
+
+
 def check(entries: list[RouteEntry], cfg: Config, inv: Inventory | None) -> list[Finding]:
     out: list[Finding] = []
     for prop in PROPERTIES:
