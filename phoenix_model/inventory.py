@@ -2,19 +2,38 @@
 
 Reads `phoenix_hypervisor_config.json` and `phoenix_lxc_configs.json` exactly as the Phoenix orchestrator
 does (same defaults, same `clone_from_ctid` feature inheritance) so every check can be generated from the
-declared state instead of being written by hand.
+declared state instead of being written by hand. Later generations add `phoenix_vm_configs.json`,
+`phoenix_stacks_config.json` and `certificate-manifest.json` (phoenix_model.guests).
+
+Only unreadable input raises `InventoryError`; every other problem (wrong type, undeclared reference,
+duplicate address, plaintext credential) becomes a `ConfigFinding` in `Inventory.findings`.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+from phoenix_model.findings import ConfigFinding, credentials, mask
+from phoenix_model.guests import (
+    CERT_FILE,
+    STACKS_FILE,
+    VM_FILE,
+    Certificate,
+    StackService,
+    VirtualMachine,
+    certificates,
+    stack_services,
+    virtual_machines,
+)
+
+T = TypeVar("T")
 
 HYPERVISOR_FILE = "phoenix_hypervisor_config.json"
 LXC_FILE = "phoenix_lxc_configs.json"
@@ -30,7 +49,7 @@ KNOWN_CT_FIELDS = frozenset(
         "vllm_served_model_name", "vllm_model_type", "vllm_port", "vllm_trust_remote_code",
         "vllm_parameters", "vllm_args", "firewall", "dependencies", "start_at_boot", "boot_order",
         "boot_delay", "integration_tests", "run_integration_tests", "template_snapshot_name", "pct_options",
-        "volumes", "health_check", "vllm_embedding_dim",
+        "volumes", "health_check", "vllm_embedding_dim", "vllm_engine_config",
     }
 )
 # Known keys of the objects nested in a CT entry; anything else there is a later Phoenix addition
@@ -198,6 +217,12 @@ class Inventory:
     containers: Mapping[int, Container]
     shared_volumes: Mapping[str, SharedVolume]
     warnings: tuple[str, ...]
+    vms: Mapping[int, VirtualMachine] = field(default_factory=dict)
+    stacks: Mapping[str, tuple[StackService, ...]] = field(default_factory=dict)
+    certificates: tuple[Certificate, ...] = ()
+    findings: tuple[ConfigFinding, ...] = ()
+    documents: tuple[str, ...] = ()      # the config files read, for per-file static tests
+    secret_values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)  # for redaction only
 
     def container(self, ctid: int | str) -> Container:
         try:
@@ -218,11 +243,29 @@ class Inventory:
 class _Reader:
     """Typed access to one JSON document that reports failures as `file: json.path: problem`."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, findings: list[ConfigFinding] | None = None) -> None:
         self.file = file
+        self.findings = findings if findings is not None else []
 
     def fail(self, path: str, problem: str) -> InventoryError:
         return InventoryError(self.file, path, problem)
+
+    def finding(self, path: str, kind: str, problem: str) -> None:
+        self.findings.append(ConfigFinding(self.file, path, kind, problem))
+
+    def soft(self, default: T, read: Callable[..., T], *args: Any) -> T:
+        """`read(*args)`, or `default` with its InventoryError recorded as a finding."""
+        try:
+            return read(*args)
+        except InventoryError as exc:
+            self.finding(exc.path, "type", exc.problem)
+            return default
+
+    def soft_obj(self, value: Any, path: str) -> Mapping[str, Any]:
+        if isinstance(value, dict):
+            return value
+        self.finding(path, "type", f"expected an object, got {_kind(value)}")
+        return {}
 
     def obj(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
@@ -236,10 +279,12 @@ class _Reader:
             return default
         value = data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:
-            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got boolean")
-        if not isinstance(value, kinds):
-            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got {_kind(value)}")
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            problem = f"expected {_names(kinds)}, got {_kind(value)}"
+            if default is ...:
+                raise self.fail(f"{path}.{key}", problem)
+            self.finding(f"{path}.{key}", "type", f"{problem}; read as {default!r}")
+            return default
         return value
 
     def ctid(self, value: Any, path: str) -> int:
@@ -289,37 +334,62 @@ def _load_json(path: Path) -> Any:
 
 
 def load_inventory(config_dir: Path | str) -> Inventory:
-    """Load and resolve a Phoenix config directory; raises only InventoryError on bad input."""
+    """Load and resolve a Phoenix config directory of any generation.
+
+    Raises InventoryError only for unreadable input (missing or invalid JSON, a host without its network);
+    everything else is a finding and the rest of the model still loads.
+    """
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
         raise InventoryError(str(config_dir), "$", "is not a directory with Phoenix config files")
-    hyper_raw = _load_json(config_dir / HYPERVISOR_FILE)
-    lxc_raw = _load_json(config_dir / LXC_FILE)
+    docs = {HYPERVISOR_FILE: _load_json(config_dir / HYPERVISOR_FILE), LXC_FILE: _load_json(config_dir / LXC_FILE)}
+    docs |= {f: _load_json(config_dir / f) for f in (VM_FILE, STACKS_FILE, CERT_FILE) if (config_dir / f).is_file()}
+    found: list[ConfigFinding] = []
+    secrets: set[str] = set()
+    for file, doc in docs.items():
+        for path, value in credentials(doc):
+            found.append(ConfigFinding(file, path, "credential",
+                                       "plaintext credential (value not shown): reference a secret store instead"))
+            secrets.add(value)
+    docs = {file: mask(doc, secrets) for file, doc in docs.items()}
     warnings: list[str] = []
-    hyper = _Reader(HYPERVISOR_FILE)
-    lxc = _Reader(LXC_FILE)
-    hyper_doc = hyper.obj(hyper_raw, "$")
-    lxc_doc = lxc.obj(lxc_raw, "$")
+    hyper, lxc = _Reader(HYPERVISOR_FILE, found), _Reader(LXC_FILE, found)
+    hyper_doc = hyper.obj(docs[HYPERVISOR_FILE], "$")
+    lxc_doc = lxc.obj(docs[LXC_FILE], "$")
     _warn_unknown(warnings, HYPERVISOR_FILE, "", hyper_doc, KNOWN_HYPERVISOR_TOP)
     _warn_unknown(warnings, LXC_FILE, "", lxc_doc, KNOWN_LXC_TOP)
     host = _host_spec(hyper, hyper_doc, lxc, lxc_doc)
-    raw_cts = lxc.obj(lxc.get(lxc_doc, "lxc_configs", "$", dict), "lxc_configs")
-    ctids = {lxc.ctid(key, f"lxc_configs.{key}"): key for key in raw_cts}
+    raw_cts = lxc.soft_obj(lxc_doc.get("lxc_configs", {}), "lxc_configs")
+    ctids = {ctid: key for key in raw_cts if (ctid := lxc.soft(None, lxc.ctid, key, f"lxc_configs.{key}"))}
     shared = _shared_volumes(hyper, hyper_doc, set(ctids))
     containers: dict[int, Container] = {}
     for ctid in sorted(ctids):
         key = ctids[ctid]
         path = f"lxc_configs.{key}"
-        containers[ctid] = _container(lxc, ctid, lxc.obj(raw_cts[key], path), path, shared, warnings)
+        ct = lxc.soft(None, _container, lxc, ctid, raw_cts[key], path, shared, warnings)
+        if ct is None:
+            lxc.finding(path, "schema", f"CT {ctid} cannot be modelled (see the finding above); it is left out")
+        else:
+            containers[ctid] = ct
     containers = _resolve_features(lxc, containers)
-    _check_unique(lxc, containers)
-    _check_references(lxc, containers)
+    stacks_r, vm_r, cert_r = _Reader(STACKS_FILE, found), _Reader(VM_FILE, found), _Reader(CERT_FILE, found)
+    stacks = stack_services(stacks_r, stacks_r.soft_obj(docs.get(STACKS_FILE, {}), "$"))
+    vms = virtual_machines(vm_r, vm_r.soft_obj(docs.get(VM_FILE, {}), "$"), stacks)
+    certs = certificates(cert_r, docs[CERT_FILE]) if CERT_FILE in docs else ()
+    _check_unique(lxc, vm_r, containers, vms)
+    _check_references(lxc, vm_r, containers, vms)
     return Inventory(
         source_dir=config_dir.resolve(),
         host=host,
         containers=MappingProxyType(containers),
         shared_volumes=MappingProxyType(shared),
         warnings=tuple(warnings),
+        vms=MappingProxyType(vms),
+        stacks=MappingProxyType(stacks),
+        certificates=certs,
+        findings=tuple(dict.fromkeys(found)),
+        documents=tuple(docs),
+        secret_values=frozenset(secrets),
     )
 
 
@@ -342,7 +412,8 @@ def _host_spec(hyper: _Reader, doc: Mapping[str, Any], lxc: _Reader, lxc_doc: Ma
         fw_where = "shared_volumes.firewall"
         fw = hyper.obj(hyper.get(shared, "firewall", "shared_volumes", dict, {}), fw_where)
     nvidia = hyper.obj(hyper.get(doc, "nvidia_driver", "$", dict, {}), "nvidia_driver")
-    dns = hyper.get(iface, "dns_nameservers", "network.interfaces", str, "")
+    dns_raw = hyper.get(iface, "dns_nameservers", "network.interfaces", (str, list), "")  # a list since 0385ea2
+    dns = " ".join(_str_list(hyper, dns_raw, "network.interfaces.dns_nameservers")) if isinstance(dns_raw, list) else dns_raw
     portainer_ip = network.get("portainer_server_ip")
     return HostSpec(
         hostname=hyper.get(network, "hostname", "network", str, "phoenix"),
@@ -389,20 +460,24 @@ def _shared_volumes(r: _Reader, doc: Mapping[str, Any], ctids: set[int]) -> dict
         mounts: dict[int, str] = {}
         for key, mount_path in mounts_raw.items():
             mpath = f"{path}.mounts.{key}"
-            ctid = r.ctid(key, mpath)
+            ctid = r.soft(0, r.ctid, key, mpath)
+            if not ctid:
+                continue
             if ctid not in ctids:
-                raise r.fail(mpath, f"CTID {ctid} is not declared in {LXC_FILE}")
-            if not isinstance(mount_path, str) or not mount_path.startswith("/"):
-                raise r.fail(mpath, f"{mount_path!r} is not an absolute path")
-            mounts[ctid] = mount_path
+                r.finding(mpath, "reference", f"CTID {ctid} is not declared in {LXC_FILE}")
+            elif not isinstance(mount_path, str) or not mount_path.startswith("/"):
+                r.finding(mpath, "type", "not an absolute path")
+            else:
+                mounts[ctid] = mount_path
         uid, gid = _owner(r, vol.get("owner"), f"{path}.owner")
         volumes[name] = SharedVolume(name, host_path, MappingProxyType(mounts), uid, gid)
     return volumes
 
 
 def _container(
-    r: _Reader, ctid: int, raw: Mapping[str, Any], path: str, shared: Mapping[str, SharedVolume], warnings: list[str]
+    r: _Reader, ctid: int, raw_any: Any, path: str, shared: Mapping[str, SharedVolume], warnings: list[str]
 ) -> Container:
+    raw = r.obj(raw_any, path)
     _warn_unknown(warnings, LXC_FILE, path, raw, KNOWN_CT_FIELDS)
     nested_extra = _nested_unknown(raw)
     for where in nested_extra:
@@ -514,10 +589,14 @@ def _positive(r: _Reader, value: int, path: str) -> int:
 
 
 def _str_list(r: _Reader, values: list[Any], path: str) -> list[str]:
+    """The strings of a list; other items are findings and left out."""
+    out = []
     for i, value in enumerate(values):
-        if not isinstance(value, str):
-            raise r.fail(f"{path}[{i}]", f"expected string, got {_kind(value)}")
-    return values
+        if isinstance(value, str):
+            out.append(value)
+        else:
+            r.finding(f"{path}[{i}]", "type", f"expected string, got {_kind(value)}")
+    return out
 
 
 def _network(r: _Reader, raw: Mapping[str, Any], path: str) -> Network:
@@ -607,6 +686,9 @@ def _gpus(r: _Reader, value: str, path: str) -> tuple[int, ...]:
 
 def _vllm(r: _Reader, raw: Mapping[str, Any], path: str) -> VllmSpec | None:
     model_type = r.get(raw, "vllm_model_type", path, str, None)
+    engine = r.get(raw, "vllm_engine_config", path, dict, None)
+    if model_type is None and engine is not None:
+        return _vllm_engine(r, engine, f"{path}.vllm_engine_config")
     if model_type is None:
         return None
     if model_type not in ("chat", "embedding"):
@@ -632,6 +714,43 @@ def _vllm(r: _Reader, raw: Mapping[str, Any], path: str) -> VllmSpec | None:
     )
 
 
+EMBEDDING_TASKS = ("embed", "embedding", "pooling", "score", "classify", "reward")
+
+
+def _vllm_engine(r: _Reader, engine: Mapping[str, Any], path: str) -> VllmSpec:
+    """`vllm_engine_config` (0385ea2): vLLM's own config classes as JSON (ModelConfig, CacheConfig, ...).
+
+    The model type is the declared task/runner when given; otherwise the model's name says "embed" (the
+    convention every embedding model of both generations follows), else it is a chat model.
+    """
+    sections = {k: r.soft_obj(v, f"{path}.{k}") for k, v in engine.items()}
+    merged: dict[str, Any] = {}
+    for section in sections.values():
+        merged |= section
+    mpath = f"{path}.ModelConfig"
+    model = r.get(merged, "model", mpath, str, "")
+    if not model:
+        r.finding(f"{mpath}.model", "schema", "is required")
+    served = merged.get("served_model_name")
+    served = served[0] if isinstance(served, list) and served and isinstance(served[0], str) else served
+    task = str(merged.get("task") or merged.get("runner") or merged.get("convert") or "").lower()
+    is_embedding = task in EMBEDDING_TASKS or (not task and "embed" in f"{model} {served or ''}".lower())
+    return VllmSpec(
+        model=model,
+        served_model_name=served if isinstance(served, str) and served else model,
+        model_type="embedding" if is_embedding else "chat",
+        max_model_len=r.get(merged, "max_model_len", mpath, int, None),
+        port=r.get(merged, "port", f"{path}.ServerConfig", int, 8000),
+        args=(),
+        gpu_memory_utilization=_float(r, merged, "gpu_memory_utilization", f"{path}.CacheConfig"),
+        tensor_parallel_size=r.get(merged, "tensor_parallel_size", f"{path}.ParallelConfig", int, None),
+        quantization=r.get(merged, "quantization", mpath, str, None),
+        trust_remote_code=r.get(merged, "trust_remote_code", mpath, bool, False),
+        embedding_dim=None,
+        parameters=MappingProxyType(dict(merged)),
+    )
+
+
 def _float(r: _Reader, raw: Mapping[str, Any], key: str, path: str) -> float | None:
     value = r.get(raw, key, path, (int, float), None)
     return float(value) if value is not None else None
@@ -648,11 +767,12 @@ def _resolve_features(r: _Reader, containers: dict[int, Container]) -> dict[int,
         while current is not None:
             if current.ctid in chain:
                 loop = " -> ".join(str(c) for c in [*chain, current.ctid])
-                raise r.fail(f"lxc_configs.{ctid}.clone_from_ctid", f"clone chain loops: {loop}")
+                r.finding(f"lxc_configs.{ctid}.clone_from_ctid", "reference", f"clone chain loops: {loop}")
+                break
             chain.append(current.ctid)
             parent = current.clone_from
-            if parent is not None and parent not in containers:
-                raise r.fail(f"lxc_configs.{current.ctid}.clone_from_ctid", f"CTID {parent} is not declared")
+            if parent is not None and parent not in containers and current.ctid == ctid:
+                r.finding(f"lxc_configs.{ctid}.clone_from_ctid", "reference", f"CTID {parent} is not declared")
             current = containers.get(parent) if parent is not None else None
         features: list[str] = []
         for member in reversed(chain):
@@ -661,23 +781,39 @@ def _resolve_features(r: _Reader, containers: dict[int, Container]) -> dict[int,
     return resolved
 
 
-def _check_unique(r: _Reader, containers: Mapping[int, Container]) -> None:
-    seen_ip: dict[IPv4Address, int] = {}
+def _check_unique(r: _Reader, vm_r: _Reader, containers: Mapping[int, Container],
+                  vms: Mapping[int, VirtualMachine]) -> None:
+    """Two guests on one address (or MAC) answer for each other: a finding on the later one."""
+    seen_ip: dict[IPv4Address, str] = {}
     seen_mac: dict[str, int] = {}
     for ctid, ct in containers.items():
         ip, mac = ct.network.ip.ip, ct.network.mac
         if ip in seen_ip:
-            raise r.fail(f"lxc_configs.{ctid}.network_config.ip", f"{ip} is also used by CT {seen_ip[ip]}")
+            r.finding(f"lxc_configs.{ctid}.network_config.ip", "duplicate", f"{ip} is also used by {seen_ip[ip]}")
         if mac in seen_mac:
-            raise r.fail(f"lxc_configs.{ctid}.mac_address", f"{mac} is also used by CT {seen_mac[mac]}")
-        seen_ip[ip], seen_mac[mac] = ctid, ctid
+            r.finding(f"lxc_configs.{ctid}.mac_address", "duplicate", f"{mac} is also used by CT {seen_mac[mac]}")
+        seen_ip.setdefault(ip, f"CT {ctid}")
+        seen_mac.setdefault(mac, ctid)
+    for i, (vmid, vm) in enumerate(vms.items()):
+        if vm.ip is not None and vm.ip.ip in seen_ip:
+            vm_r.finding(f"vms[{i}].network_config.ip", "duplicate", f"{vm.ip.ip} is also used by {seen_ip[vm.ip.ip]}")
+        if vm.ip is not None:
+            seen_ip.setdefault(vm.ip.ip, f"VM {vmid}")
 
 
-def _check_references(r: _Reader, containers: Mapping[int, Container]) -> None:
+def _check_references(r: _Reader, vm_r: _Reader, containers: Mapping[int, Container],
+                      vms: Mapping[int, VirtualMachine]) -> None:
+    """Dependencies name a declared guest: a CT or (since VMs exist) a VM."""
     for ctid, ct in containers.items():
         for i, dep in enumerate(ct.dependencies):
-            if dep not in containers:
-                raise r.fail(f"lxc_configs.{ctid}.dependencies[{i}]", f"CTID {dep} is not declared")
+            if dep not in containers and dep not in vms:
+                r.finding(f"lxc_configs.{ctid}.dependencies[{i}]", "reference", f"guest {dep} is not declared")
+    for i, vm in enumerate(vms.values()):
+        for j, dep in enumerate(vm.dependencies):
+            if dep not in containers and dep not in vms:
+                vm_r.finding(f"vms[{i}].dependencies[{j}]", "reference", f"guest {dep} is not declared")
+        if vm.clone_from is not None and vm.clone_from not in vms:
+            vm_r.finding(f"vms[{i}].clone_from_vmid", "reference", f"VM {vm.clone_from} is not declared")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -686,12 +822,13 @@ def to_jsonable(value: Any) -> Any:
 
     if is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
-        if isinstance(value, Container):
+        if isinstance(value, (Container, VirtualMachine)):
             out["slug"] = value.slug
+        out.pop("secret_values", None)
         return out
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, frozenset)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, (IPv4Address, IPv4Interface, Path)):
         return str(value)

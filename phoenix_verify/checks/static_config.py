@@ -10,9 +10,15 @@ from pathlib import Path
 
 import jsonschema
 
+from phoenix_model.findings import layer_of
+from phoenix_model.guests import STACKS_FILE, VM_FILE
 from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, Container, Inventory
 
-SCHEMAS = {LXC_FILE: "phoenix_lxc_configs.schema.json", HYPERVISOR_FILE: "phoenix_hypervisor_config.schema.json"}
+SCHEMAS = {LXC_FILE: "phoenix_lxc_configs.schema.json", HYPERVISOR_FILE: "phoenix_hypervisor_config.schema.json",
+           VM_FILE: "phoenix_vm_configs.schema.json", STACKS_FILE: "phoenix_stacks_config.schema.json"}
+# Validators whose jsonschema message names only keys of the document (never a value, which may be a secret).
+JSON_KINDS = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+KEY_ONLY_MESSAGES = ("required", "additionalProperties", "dependencies", "dependentRequired", "minProperties")
 # vllm_args flag -> (VllmSpec attribute, how to compare)
 SCALAR_ARGS = {
     "--max-model-len": ("max_model_len", int),
@@ -25,23 +31,52 @@ SCALAR_ARGS = {
 
 def schema_files(config_dir: Path) -> dict[str, Path]:
     """The Phoenix schemas that sit next to the configs (the orchestrator validates against them)."""
-    return {doc: config_dir / schema for doc, schema in SCHEMAS.items() if (config_dir / schema).is_file()}
+    return {doc: config_dir / schema for doc, schema in SCHEMAS.items()
+            if (config_dir / schema).is_file() and (config_dir / doc).is_file()}
 
 
-def schema_findings(config_dir: Path, document: str) -> list[str]:
-    schema = json.loads((config_dir / SCHEMAS[document]).read_text())
-    data = json.loads((config_dir / document).read_text())
-    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    return [f"{document}: {'.'.join(str(p) for p in e.absolute_path) or '$'}: {e.message[:200]}" for e in errors]
+def schema_findings(config_dir: Path, document: str, layer: str | None = None) -> list[str]:
+    """`file: json.path: problem` per schema violation (only those of `layer` when given). The problem is
+    phrased from the schema, never from the offending value, so a misplaced credential cannot leak."""
+    try:
+        schema = json.loads((config_dir / SCHEMAS[document]).read_text())
+        data = json.loads((config_dir / document).read_text())
+    except (OSError, ValueError) as exc:
+        return [f"{document}: $: cannot validate: {type(exc).__name__}"]
+    out = []
+    for e in sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = ".".join(str(p) for p in e.absolute_path) or "$"
+        if layer is None or layer_of(document, path) == layer:
+            out.append(f"{document}: {path}: {_schema_problem(e)}")
+    return out
+
+
+def declared_state_findings(inv: Inventory, document: str, layer: str) -> list[str]:
+    """Everything wrong with one config file that belongs to `layer`: schema violations, then what the loader
+    found (wrong types, undeclared guests, duplicate addresses, plaintext credentials)."""
+    out = schema_findings(inv.source_dir, document, layer) if document in schema_files(inv.source_dir) else []
+    return out + [str(f) for f in inv.findings if f.file == document and f.layer == layer]
+
+
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    if error.validator in KEY_ONLY_MESSAGES:
+        return error.message[:200]
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {JSON_KINDS.get(type(error.instance), 'null')}"
+    if error.validator == "enum":
+        return f"not one of {', '.join(map(str, error.validator_value))[:160]}"
+    return f"violates {error.validator} {str(error.validator_value)[:120]}"
 
 
 def ports_without_rule(ct: Container) -> list[str]:
-    """Declared ports that a firewalled CT never opens (with policy_in DROP they are unreachable)."""
+    """Declared ports that a firewalled CT never opens (with policy_in DROP they are unreachable). The CT's
+    firewall filters on its own interface, so the port it must accept is the container side of HOST:CONTAINER."""
     if not ct.firewall.enabled:
         return []
     opened = {int(p) for r in ct.firewall.rules if r.direction == "in" and r.action == "ACCEPT" and r.dport
               for p in _ports(r.dport)}
-    return [f"ct{ct.ctid}: port {p.host} is declared but no firewall rule accepts it" for p in ct.ports if p.host not in opened]
+    return [f"ct{ct.ctid}: port {p.container} is declared but no firewall rule accepts it"
+            for p in ct.ports if p.container not in opened]
 
 
 def _ports(spec: str) -> list[int]:
@@ -102,12 +137,12 @@ def vllm_arg_disagreements(ct: Container) -> list[str]:
 
 
 def dependency_order(inv: Inventory, ct: Container) -> list[str]:
-    """A dependency must boot strictly earlier (smaller boot_order) than its dependent."""
+    """A dependency (a CT or, since VMs exist, a VM) must boot strictly earlier (smaller boot_order)."""
     findings = []
     for dep_id in ct.dependencies:
-        dep = inv.containers.get(dep_id)
+        dep = inv.containers.get(dep_id) or inv.vms.get(dep_id)
         if dep is None:
-            findings.append(f"ct{ct.ctid}: depends on undeclared CT {dep_id}")
+            findings.append(f"ct{ct.ctid}: depends on undeclared guest {dep_id}")
         elif not dep.start_at_boot and ct.start_at_boot:
             findings.append(f"ct{ct.ctid}: depends on ct{dep_id}, which does not start at boot")
         elif dep.boot_order >= ct.boot_order:

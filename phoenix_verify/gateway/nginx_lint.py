@@ -21,8 +21,6 @@ from phoenix_verify.gateway.contract import Route, routes, upstream_endpoints
 
 PLUS_ONLY = {"health_check", "match", "sticky", "sticky_cookie_insert", "ntlm", "queue", "state", "zone_sync",
              "api", "status", "status_zone", "session_log", "js_import"}
-SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "referrer-policy")
-FRAMING_HEADERS = ("x-frame-options", "content-security-policy")
 MIN_STREAM_TIMEOUT_S = 300
 ADDR = re.compile(r"^(?:https?://)?(\d{1,3}(?:\.\d{1,3}){3}):(\d+)")
 
@@ -60,9 +58,16 @@ class Directive:
 
 @dataclass
 class Config:
-    """The http-level directives of every top-level file, includes expanded."""
+    """The http-level (and stream-level, and main-level) directives of every top-level file, includes expanded."""
     http: list[Directive] = field(default_factory=list)
     partial: bool = False    # one site file: routes served by other files are not expected in it
+    stream: list[Directive] = field(default_factory=list)
+    main: list[Directive] = field(default_factory=list)     # load_module, user, ... of an nginx.conf
+    files: list[Path] = field(default_factory=list)         # the top-level files analysed
+    skipped: list[Path] = field(default_factory=list)       # scripts, templates, docs found next to them
+
+    def servers(self) -> list[Directive]:
+        return [d for d in self.http if d.name == "server"]
 
 
 def _parse_file(path: Path) -> list[dict[str, Any]]:
@@ -109,35 +114,54 @@ class _Loader:
             yield Directive(d["directive"], d["args"], str(path), d["line"], block)
 
 
+NOT_NGINX = re.compile(r"\.(sh|bash|py|md|txt|json|ya?ml|j2|jinja2?|tmpl|template|tpl|example|sample|bak|orig|"
+                       r"swp|pem|crt|key|csr|js|mjs|html|lua|service|timer|log)$|~$", re.IGNORECASE)
+
+
+def _nginx_files(path: Path) -> tuple[list[Path], list[Path]]:
+    """What nginx would read from PATH, and what it would not (scripts, templates, certificates, docs).
+
+    With an nginx.conf in the directory, only it is an entry point (its includes pull the rest, exactly as the
+    CT loads it: a site in sites-available but not in sites-enabled is not served). Without one, sites-enabled/
+    when present, else every file."""
+    if path.is_file():
+        return [path], []
+    every = sorted(p for p in path.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.relative_to(path).parts))
+    skipped = [p for p in every if NOT_NGINX.search(p.name)]
+    candidates = [p for p in every if p not in skipped]
+    entry = [p for p in candidates if p.name == "nginx.conf"]
+    if entry:
+        return [min(entry, key=lambda p: len(p.parts))], skipped
+    enabled = [p for p in candidates if "sites-enabled" in p.relative_to(path).parts or "conf.d" in p.relative_to(path).parts]
+    return (enabled or candidates), skipped
+
+
 def load(path: Path) -> Config:
     """Parse PATH (file or directory) into the http-level directive list; LintInputError when unusable."""
     if not path.exists():
         raise LintInputError(f"{path}: no such file or directory")
     loader = _Loader(path)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files, skipped = _nginx_files(path)
     if not files:
         raise LintInputError(f"{path}: no nginx files in this directory")
     per_file = {f: loader.load(f) for f in files}
-    config = Config()
+    config = Config(skipped=skipped)
     for f, directives in per_file.items():
         if f.resolve() in loader.included and f != path:
             continue            # read where it is included, not a second time at http level
+        config.files.append(f)
         http = [d for d in directives if d.name == "http"]
-        config.http += http[0].block or [] if http else directives
+        stream = [d for d in directives if d.name == "stream"]
+        if http or stream:
+            config.main += [d for d in directives if d.name not in ("http", "stream", "events")]
+            config.http += [x for d in http for x in d.block or []]
+            config.stream += [x for d in stream for x in d.block or []]
+        elif "stream" in f.parent.name:   # a stream.d/ file: included inside stream {}
+            config.stream += directives
+        else:
+            config.http += directives
         config.partial = path.is_file() and not http
     return config
-
-
-def _headers(block: list[Directive]) -> list[Directive]:
-    return [d for d in block if d.name == "add_header"]
-
-
-def _header_problems(headers: list[Directive]) -> list[str]:
-    names = {h.args[0].lower() for h in headers if h.args}
-    missing = [n for n in SECURITY_HEADERS if n not in names]
-    if not names & set(FRAMING_HEADERS):
-        missing.append("x-frame-options (or CSP frame-ancestors)")
-    return missing
 
 
 def _servers(cfg: Config) -> list[Directive]:
@@ -170,29 +194,24 @@ def _seconds(value: str) -> float:
     return int(m.group(1)) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def _value(blocks: list[list[Directive]], name: str) -> Directive | None:
-    """The directive as nginx resolves it: innermost block first (location, then server, then http)."""
-    for block in blocks:
-        found = [d for d in block if d.name == name]
-        if found:
-            return found[-1]
-    return None
+def lint(cfg: Config, inv: Inventory | None) -> list[Finding]:
+    """Config-only rules, the properties of the effective route table (gateway.properties) and, with an
+    inventory, the contract routes of strategy §3.1.2."""
+    from phoenix_verify.gateway import properties, route_table
+    from phoenix_verify.gateway.guest_ports import catalog
 
-
-def lint(cfg: Config, inv: Inventory) -> list[Finding]:
     out: list[Finding] = []
     upstreams = {d.args[0]: d for d in cfg.http if d.name == "upstream" and d.args}
-    known = upstream_endpoints(inv)
-    out += _upstream_findings(upstreams, known, _upstream_routes(cfg, inv))
     out += _plus_only(cfg.http)
     out += _cache_findings(cfg)
-    out += _duplicate_names(cfg)
-    for server in _servers(cfg):
-        out += _server_header_findings(server, cfg)
-        for loc in _locations(server.block or []):
-            out += _ssl_verify_findings(loc, server, cfg)
-            out += _direct_proxy_findings(loc, known)
-    out += _route_findings(cfg, inv, upstreams)
+    out += properties.check(route_table.build(cfg, inv), cfg, inv)
+    if inv is not None:
+        known = frozenset(catalog(inv)) | upstream_endpoints(inv)
+        out += _upstream_findings(upstreams, known, _upstream_routes(cfg, inv))
+        for server in _servers(cfg):
+            for loc in _locations(server.block or []):
+                out += _direct_proxy_findings(loc, known)
+        out += _route_findings(cfg, inv, upstreams)
     return sorted(set(out), key=lambda f: (f.file, f.line, f.rule, f.route or ""))
 
 
@@ -255,58 +274,6 @@ def _cache_findings(cfg: Config) -> list[Finding]:
              for a in d.args if a.startswith("keys_zone=")}
     return [Finding(d.file, d.line, "cache-zone-undefined", f"proxy_cache {d.args[0]} names no keys_zone of a proxy_cache_path")
             for d in _walk(cfg.http) if d.name == "proxy_cache" and d.args and d.args[0] != "off" and d.args[0] not in zones]
-
-
-def _ports(server: Directive) -> set[str]:
-    return {d.args[0].rsplit(":", 1)[-1] for d in server.children("listen") if d.args} or {"80"}
-
-
-def _duplicate_names(cfg: Config) -> list[Finding]:
-    seen: dict[tuple[str, str], Directive] = {}
-    out = []
-    for server in _servers(cfg):
-        for sn in server.children("server_name"):
-            for name in sn.args:
-                for port in _ports(server):
-                    first = seen.setdefault((name, port), sn)
-                    if first is not sn and name != "_":
-                        out.append(Finding(sn.file, sn.line, "duplicate-server-name",
-                                           f"server_name {name} on port {port} is already defined at {first.file}:{first.line}"))
-    return out
-
-
-def _server_header_findings(server: Directive, cfg: Config) -> list[Finding]:
-    if not _is_tls(server):
-        return []
-    out = []
-    own = _headers(server.block or [])
-    effective = own or _headers(cfg.http)
-    missing = _header_problems(effective)
-    if missing:
-        out.append(Finding(server.file, server.line, "security-headers",
-                           f"TLS server {' '.join(sorted(_names(server)))} lacks {', '.join(missing)}"))
-    for h in effective:
-        if h.args and h.args[0].lower() in SECURITY_HEADERS + FRAMING_HEADERS and "always" not in h.args:
-            out.append(Finding(h.file, h.line, "security-headers", f"add_header {h.args[0]} without 'always' is dropped on error responses"))
-    for loc in _locations(server.block or []):
-        loc_headers = _headers(loc.block or [])
-        miss = _header_problems(loc_headers) if loc_headers else []
-        if miss:
-            out.append(Finding(loc.file, loc.line, "security-headers",
-                               f"location {_location_path(loc)} sets add_header, so it inherits none: lacks {', '.join(miss)}"))
-    return out
-
-
-def _ssl_verify_findings(loc: Directive, server: Directive, cfg: Config) -> list[Finding]:
-    passes = [p for p in loc.children("proxy_pass") if p.args and p.args[0].startswith("https://")]
-    if not passes:
-        return []
-    verify = _value([loc.block or [], server.block or [], cfg.http], "proxy_ssl_verify")
-    if verify is not None and verify.args == ["on"]:
-        return []
-    where = verify or passes[0]
-    return [Finding(where.file, where.line, "proxy-ssl-verify",
-                    f"location {_location_path(loc)} proxies to {passes[0].args[0]} without proxy_ssl_verify on")]
 
 
 def _route_findings(cfg: Config, inv: Inventory, upstreams: dict[str, Directive]) -> list[Finding]:

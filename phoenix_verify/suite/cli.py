@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for warning in inv.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for finding in inv.findings:     # never carries a credential's value (phoenix_model.findings)
+        print(f"finding: {finding}", file=sys.stderr)
     print(json.dumps(to_jsonable(inv), indent=2) if args.json else table(inv))
     return 0
 
@@ -57,4 +59,10 @@ def table(inv: Inventory) -> str:
         "",
     ]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    if inv.vms:
+        vm_rows = [["VMID", "NAME", "IP", "SERVICES", "STACKS"]] + [
+            [str(vm.vmid), vm.name, str(vm.ip or "dhcp"), ",".join(f"{s.name}:{s.port}" for s in vm.services) or "-",
+             ",".join(vm.docker_stacks) or "-"] for vm in inv.vms.values()]
+        vm_widths = [max(len(r[i]) for r in vm_rows) for i in range(5)]
+        lines += ["", *("  ".join(c.ljust(w) for c, w in zip(r, vm_widths)).rstrip() for r in vm_rows)]
     return "\n".join(lines)

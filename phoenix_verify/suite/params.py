@@ -52,9 +52,17 @@ def loaded_target() -> Target | None:
 @functools.cache
 def inventory() -> Inventory:
     try:
-        return load_inventory(target().inventory_dir)
+        inv = load_inventory(target().inventory_dir)
     except InventoryError as exc:
         pytest.exit(str(exc), returncode=2)
+    for secret in inv.secret_values:    # a credential written in the config must never reach a report
+        register_secret(secret)
+    return inv
+
+
+def documents() -> list[str]:
+    """The config files the inventory was read from (one static test per file and layer)."""
+    return list(inventory().documents)
 
 
 def ct_param(ct: Container, *values: Any) -> Any:

@@ -27,12 +27,24 @@ def test_table_has_a_row_per_container(lab_dir: Path, capsys) -> None:
 def test_malformed_config_is_one_line_exit_2(tmp_path: Path, lab_dir: Path) -> None:
     for f in lab_dir.iterdir():
         (tmp_path / f.name).write_text(f.read_text())
-    (tmp_path / "phoenix_lxc_configs.json").write_text('{"lxc_configs": {"95x": {}}}')
+    (tmp_path / "phoenix_lxc_configs.json").write_text('{"lxc_configs": {"95x": {}')
     proc = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "inventory", "--config-dir", str(tmp_path)],
                           check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "phoenix-verify: phoenix_lxc_configs.json: lxc_configs.95x: '95x' is not a CTID (an integer 100..999999999)"
+    assert proc.stderr.strip() == ("phoenix-verify: phoenix_lxc_configs.json: $: invalid JSON at line 1 column 27: "
+                                   "Expecting ',' delimiter")
     assert proc.stdout == ""
+
+
+def test_readable_but_wrong_config_loads_with_findings(tmp_path: Path, lab_dir: Path) -> None:
+    """Only unreadable input stops the loader; a bad CTID is a finding and the rest is listed."""
+    for f in lab_dir.iterdir():
+        (tmp_path / f.name).write_text(f.read_text())
+    (tmp_path / "phoenix_lxc_configs.json").write_text('{"lxc_configs": {"95x": {}}}')
+    proc = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "inventory", "--config-dir", str(tmp_path)],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "finding: phoenix_lxc_configs.json: lxc_configs.95x: '95x' is not a CTID (an integer 100..999999999)" in proc.stderr
 
 
 def test_subcommand_errors_are_one_line_exit_2(monkeypatch, capsys, tmp_path: Path) -> None:

@@ -105,3 +105,20 @@ def test_schema_placed_firewall_policy_is_read(tmp_path: Path, reference_dir: Pa
     inv = load_inventory(tmp_path / "cfg")
     assert (inv.host.firewall_enabled, inv.host.policy_in, inv.host.policy_out) == (True, "REJECT", "ACCEPT")
     assert inv.warnings == ()
+
+
+def test_later_generation_loads_with_vms_and_findings(reference_dir: Path) -> None:
+    """0385ea2: VMs, stacks, the certificate manifest and structured vLLM config load; violations are findings."""
+    later = reference_dir.parent / "phoenix-config-0385ea2"
+    if not later.is_dir():
+        pytest.skip(f"{later} not found")
+    inv = load_inventory(later)
+    assert {1001, 1002} <= set(inv.vms) and inv.vms[1002].ip is not None
+    assert any(s.name == "qdrant" and s.port == 6333 for s in inv.vms[1002].services)
+    assert inv.containers[801].vllm is not None and inv.containers[801].vllm.model_type == "embedding"
+    assert inv.containers[802].vllm is not None and inv.containers[802].vllm.served_model_name == "Qwen3-4B-FP8"
+    assert inv.gateway() is not None and inv.gateway().ctid == 101
+    assert inv.certificates and inv.certificates[0].common_name.startswith("nginx.")
+    kinds = {(f.file, f.path, f.kind) for f in inv.findings}
+    assert ("phoenix_hypervisor_config.json", "portainer_api.admin_password", "credential") in kinds
+    assert inv.host.dns == ("10.0.0.153", "8.8.8.8")

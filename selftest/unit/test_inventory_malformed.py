@@ -1,4 +1,5 @@
-"""Malformed and mutated configs: the loader raises only InventoryError, naming file and JSON path."""
+"""Malformed and mutated configs: unreadable input is an InventoryError, everything else a finding; both name
+file and JSON path."""
 from __future__ import annotations
 
 import copy
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, InventoryError, load_inventory
+from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, InventoryError, load_inventory, to_jsonable
 
 MESSAGE = re.compile(rf"^({re.escape(LXC_FILE)}|{re.escape(HYPERVISOR_FILE)}): \S+: .+")
 
@@ -28,17 +29,18 @@ def docs(lab_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return json.loads((lab_dir / HYPERVISOR_FILE).read_text()), json.loads((lab_dir / LXC_FILE).read_text())
 
 
-def expect_error(dirpath: Path, text: str) -> None:
-    with pytest.raises(InventoryError) as info:
-        load_inventory(dirpath)
-    assert str(info.value) == text
+def expect_finding(dirpath: Path, text: str) -> None:
+    """The model still loads, and the problem is one of its findings."""
+    found = [str(f) for f in load_inventory(dirpath).findings]
+    assert text in found, found
 
 
 def test_bad_ip_names_file_and_path(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["951"]["network_config"]["ip"] = "10.0.0.151/33"
-    expect_error(write(tmp_path, hyper, lxc),
-                 "phoenix_lxc_configs.json: lxc_configs.951.network_config.ip: '10.0.0.151/33' is not an IPv4 interface")
+    dirpath = write(tmp_path, hyper, lxc)
+    expect_finding(dirpath, "phoenix_lxc_configs.json: lxc_configs.951.network_config.ip: '10.0.0.151/33' is not an IPv4 interface")
+    assert 951 not in load_inventory(dirpath).containers and 950 in load_inventory(dirpath).containers
 
 
 def test_invalid_json_names_the_file(tmp_path: Path, docs: Any) -> None:
@@ -49,31 +51,33 @@ def test_invalid_json_names_the_file(tmp_path: Path, docs: Any) -> None:
 def test_clone_from_nowhere(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["950"]["clone_from_ctid"] = "777"
-    expect_error(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.950.clone_from_ctid: CTID 777 is not declared")
+    expect_finding(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.950.clone_from_ctid: CTID 777 is not declared")
 
 
 def test_clone_loop(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["900"]["clone_from_ctid"] = "950"
-    with pytest.raises(InventoryError, match=r"clone_from_ctid: clone chain loops: .*950"):
-        load_inventory(write(tmp_path, hyper, lxc))
+    found = [str(f) for f in load_inventory(write(tmp_path, hyper, lxc)).findings]
+    assert any(re.search(r"clone_from_ctid: clone chain loops: .*950", f) for f in found), found
 
 
 def test_duplicate_ip_and_mac(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["951"]["network_config"]["ip"] = lxc["lxc_configs"]["950"]["network_config"]["ip"]
-    with pytest.raises(InventoryError, match=r"lxc_configs.951.network_config.ip: 198.18.0.150 is also used by CT 950"):
-        load_inventory(write(tmp_path / "ip", hyper, lxc))
+    expect_finding(write(tmp_path / "ip", hyper, lxc),
+                   "phoenix_lxc_configs.json: lxc_configs.951.network_config.ip: 198.18.0.150 is also used by CT 950")
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["951"]["mac_address"] = lxc["lxc_configs"]["950"]["mac_address"].lower()
-    with pytest.raises(InventoryError, match=r"lxc_configs.951.mac_address: 52:54:00:67:89:B0 is also used by CT 950"):
-        load_inventory(write(tmp_path / "mac", hyper, lxc))
+    expect_finding(write(tmp_path / "mac", hyper, lxc),
+                   "phoenix_lxc_configs.json: lxc_configs.951.mac_address: 52:54:00:67:89:B0 is also used by CT 950")
 
 
 def test_wrong_type(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["953"]["cores"] = "four"
-    expect_error(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.953.cores: expected integer, got string")
+    dirpath = write(tmp_path, hyper, lxc)
+    expect_finding(dirpath, "phoenix_lxc_configs.json: lxc_configs.953.cores: expected integer, got string; read as 1")
+    assert load_inventory(dirpath).containers[953].cores == 1
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -107,9 +111,11 @@ def test_mutated_configs_only_raise_inventory_errors(tmp_path_factory: pytest.Te
         parent[path[-1]] = data.draw(JUNK)
     dirpath = write(tmp_path_factory.mktemp("mut"), pair[0], pair[1])
     try:
-        load_inventory(dirpath)
+        inv = load_inventory(dirpath)
     except InventoryError as exc:
         assert MESSAGE.match(str(exc)), str(exc)
+    else:
+        assert all(MESSAGE.match(str(f)) for f in inv.findings), [str(f) for f in inv.findings]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -125,4 +131,21 @@ def test_arbitrary_bytes_are_an_inventory_error(tmp_path_factory: pytest.TempPat
 def test_dependency_on_undeclared_ct(tmp_path: Path, docs: Any) -> None:
     hyper, lxc = copy.deepcopy(docs)
     lxc["lxc_configs"]["954"]["dependencies"] = ["953", "777"]
-    expect_error(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.954.dependencies[1]: CTID 777 is not declared")
+    expect_finding(write(tmp_path, hyper, lxc), "phoenix_lxc_configs.json: lxc_configs.954.dependencies[1]: guest 777 is not declared")
+
+
+def test_plaintext_credential_is_a_finding_without_its_value(tmp_path: Path, docs: Any) -> None:
+    hyper, lxc = copy.deepcopy(docs)
+    hyper["portainer_api"] = {"admin_user": "admin", "admin_password": "planted-Secret-42", "password_file": "/etc/pw"}
+    inv = load_inventory(write(tmp_path, hyper, lxc))
+    found = [f for f in inv.findings if f.kind == "credential"]
+    assert [(f.file, f.path, f.layer) for f in found] == [(HYPERVISOR_FILE, "portainer_api.admin_password", "host")]
+    assert "planted-Secret-42" not in repr(inv) and "planted-Secret-42" not in json.dumps(to_jsonable(inv))
+    assert inv.secret_values == {"planted-Secret-42"}
+
+
+def test_later_generation_list_where_a_string_was(tmp_path: Path, docs: Any) -> None:
+    hyper, lxc = copy.deepcopy(docs)
+    hyper["network"]["interfaces"]["dns_nameservers"] = ["198.18.0.53", "198.18.0.54"]
+    inv = load_inventory(write(tmp_path, hyper, lxc))
+    assert inv.host.dns == ("198.18.0.53", "198.18.0.54") and inv.findings == ()

@@ -25,3 +25,11 @@ def test_served_model_names_are_unique() -> None:
 def test_gpus_are_not_oversubscribed() -> None:
     findings = static_config.gpu_oversubscription(params.inventory())
     assert not findings, "; ".join(findings)
+
+
+@pytest.mark.remediate("inventory-fix.sh")
+@pytest.mark.parametrize("document", params.documents())
+def test_declared_state_is_well_formed(document: str) -> None:
+    """Schema violations, wrong types, undeclared guests, duplicates, plaintext credentials of this layer."""
+    findings = static_config.declared_state_findings(params.inventory(), document, "vllm")
+    assert not findings, "; ".join(findings)

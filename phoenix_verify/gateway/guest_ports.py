@@ -1,0 +1,93 @@
+"""Which declared guest listens on an `ip:port`, and what runs there (service, scheme, model, model type).
+
+A guest declares a port by its `ports` (container side), its vLLM port, its `traefik_service`, the services of
+its docker stacks (VMs), or an inbound ACCEPT rule of its own firewall. Schemes come from the declaration when
+it says (Traefik labels), else from the port's well-known use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phoenix_model.inventory import Container, Inventory
+
+# The scheme a port speaks when the declaration does not say (IANA / the services' documented defaults).
+WELL_KNOWN_SCHEMES = {443: "https", 8443: "https", 9443: "https", 6334: "grpc", 50051: "grpc", 9000: "http"}
+ROLE_PORTS = {"qdrant": 6333, "n8n": 5678, "portainer": 9443, "openwebui": 8080, "ollama": 11434, "llamacpp": 8081}
+
+
+@dataclass(frozen=True)
+class GuestPort:
+    guest: str               # "ct953" / "vm1002"
+    name: str
+    address: str             # ip:port
+    service: str
+    scheme: str
+    model: str | None = None
+    model_type: str | None = None
+
+    def describe(self) -> str:
+        what = f"{self.service} ({self.scheme})"
+        if self.model:
+            what += f", {self.model_type} model {self.model}"
+        return f"{self.guest}-{self.name.lower()}:{self.address.rsplit(':', 1)[1]} {what}"
+
+
+def _scheme(port: int, declared: str | None = None) -> str:
+    return declared or WELL_KNOWN_SCHEMES.get(port, "http")
+
+
+def _ct_ports(ct: Container) -> dict[int, GuestPort]:
+    ip = str(ct.network.ip.ip)
+    out: dict[int, GuestPort] = {}
+
+    def add(port: int, service: str, scheme: str | None = None) -> None:
+        out.setdefault(port, GuestPort(f"ct{ct.ctid}", ct.name, f"{ip}:{port}", service, _scheme(port, scheme)))
+
+    if ct.vllm:
+        out[ct.vllm.port] = GuestPort(f"ct{ct.ctid}", ct.name, f"{ip}:{ct.vllm.port}", "vllm", "http",
+                                      ct.vllm.served_model_name, ct.vllm.model_type)
+    traefik = ct.extra.get("traefik_service")
+    if isinstance(traefik, dict) and isinstance(traefik.get("port"), int):
+        add(traefik["port"], str(traefik.get("name") or ct.role))
+    for p in ct.ports:
+        add(p.container, ct.role)
+    if ct.role in ROLE_PORTS and not ct.ports:
+        add(ROLE_PORTS[ct.role], ct.role)
+    for rule in ct.firewall.rules:
+        if rule.direction == "in" and rule.action == "ACCEPT" and rule.dport and (rule.proto or "tcp") == "tcp":
+            for part in rule.dport.replace(":", ",").split(","):
+                if part.isdigit():
+                    add(int(part), ct.role)
+    return out
+
+
+def catalog(inv: Inventory) -> dict[str, GuestPort]:
+    """`ip:port` -> what the inventory says listens there, over every running (non-template) guest."""
+    out: dict[str, GuestPort] = {}
+    for ct in inv.services():
+        for gp in _ct_ports(ct).values():
+            out.setdefault(gp.address, gp)
+    for vm in inv.vms.values():
+        if vm.is_template or vm.ip is None:
+            continue
+        ip = str(vm.ip.ip)
+        for svc in vm.services:
+            out.setdefault(f"{ip}:{svc.port}", GuestPort(f"vm{vm.vmid}", vm.name, f"{ip}:{svc.port}", svc.name,
+                                                          _scheme(svc.port, svc.scheme if svc.scheme != "http" else None)))
+        for rule in vm.firewall.rules:
+            if rule.direction == "in" and rule.action == "ACCEPT" and rule.dport and rule.dport.isdigit():
+                port = int(rule.dport)
+                out.setdefault(f"{ip}:{port}", GuestPort(f"vm{vm.vmid}", vm.name, f"{ip}:{port}", vm.name.lower(),
+                                                          _scheme(port)))
+    return out
+
+
+def guest_by_name(inv: Inventory) -> dict[str, str]:
+    """Lower-case guest name / hostname label -> its IP, for proxy_pass targets written as names."""
+    out: dict[str, str] = {}
+    for ct in inv.services():
+        out.setdefault(ct.name.lower(), str(ct.network.ip.ip))
+    for vm in inv.vms.values():
+        if vm.ip is not None:
+            out.setdefault(vm.name.lower(), str(vm.ip.ip))
+    return out
