@@ -187,7 +187,7 @@ def block(doc: dict[str, Any], previous: dict[str, Any] | None, link: str = "") 
             f"<h2>Layers x guests</h2>{render_matrix(doc, link)}</section>")
 
 
-_TITLE = re.compile(r'(<h1 id="title">.*?</h1>)', re.S)
+_TITLE = re.compile(r'(<h1 id="title">.*?</h1>)', re.DOTALL)
 _FOOTER = "<footer>"
 
 

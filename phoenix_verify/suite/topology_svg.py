@@ -112,16 +112,16 @@ def states(doc: dict[str, Any]) -> dict[str, State]:
     roots: set[str] = set()
     for rc in doc.get("root_causes") or []:
         tests = rc.get("tests") or []
-        key = by_nodeid.get(tests[0]) if tests else None
-        if key is None:
+        placed = by_nodeid.get(tests[0]) if tests else None
+        if placed is None:
             continue
-        roots.add(key)
-        out.setdefault(key, State()).root.append(f"{rc.get('layer')}: {rc.get('summary') or ''}"[:160])
+        roots.add(placed)
+        out.setdefault(placed, State()).root.append(f"{rc.get('layer')}: {rc.get('summary') or ''}"[:160])
     for rc in doc.get("root_causes") or []:
         for line in rc.get("consequences") or []:
-            key = by_nodeid.get(str(line).split(" (blocked by", 1)[0])
-            if key is not None and key not in roots:
-                out.setdefault(key, State()).consequence = True
+            hit = by_nodeid.get(str(line).split(" (blocked by", 1)[0])
+            if hit is not None and hit not in roots:
+                out.setdefault(hit, State()).consequence = True
     return out
 
 
@@ -152,7 +152,7 @@ def layout(topo: dict[str, Any]) -> Layout:
     gap = 14
     w = min(240.0, (WIDTH - 20 - gap * (cols - 1)) / cols)
     rows = (len(others) + cols - 1) // cols
-    buses = [128 + r * (BOX_H + ROW_GAP) for r in range(max(rows, 1))]
+    buses = [128.0 + r * (BOX_H + ROW_GAP) for r in range(max(rows, 1))]
     guests = {gid: Box(10 + (i % cols) * (w + gap), buses[i // cols] + 40, w, BOX_H) for i, gid in enumerate(others)}
     gateway = Box(WIDTH - 330, 10, 320, 78) if gw is not None else None
     return Layout(Box(10, 10, 460, 78), gateway, guests, buses, buses[-1] + 40 + BOX_H + 12)
@@ -197,8 +197,8 @@ class _Svg:
 
     def box(self, key: str, b: Box, lines: list[str], extra: str = "") -> str:
         st = self.state(key)
-        out = [f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" fill="{FILL[st.outcome]}" '
-               f'stroke="{STROKE[st.outcome]}" stroke-width="2"/>']
+        out = [(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" fill="{FILL[st.outcome]}" '
+                f'stroke="{STROKE[st.outcome]}" stroke-width="2"/>')]
         if st.consequence and not st.root:
             out.append(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" fill="url(#hatch)"/>')
         for i, line in enumerate(lines):
@@ -276,7 +276,7 @@ def render(doc: dict[str, Any], *, link: str = "", checks_href: str = "", highli
                      f'{_t(host["firewall"])}</text>')
     svg.parts.append(_legend(hb.x + hb.w + 20, 16))
     targets: dict[int, Box] = dict(lay.guests)
-    if lay.gateway is not None and gw_id in by_id:
+    if lay.gateway is not None and gw_id is not None and gw_id in by_id:
         targets[gw_id] = lay.gateway
     for gid, b in targets.items():
         g = by_id[gid]
