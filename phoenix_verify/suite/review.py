@@ -30,6 +30,7 @@ CSS = f"""
 #review .verdict.not-conformant {{ background: {FILL['failed']}; color: {STROKE['failed']}; }}
 #review .verdict.no-verdict {{ background: {FILL['skipped']}; color: {STROKE['skipped']}; }}
 #review ul {{ margin: 4px 0; padding-left: 20px; }} #review li {{ margin: 2px 0; }}
+#review a {{ color: #0969da; }}
 #review code {{ font-size: 12.5px; background: #f6f8fa; padding: 0 3px; }}
 #review .changes {{ color: #1f2328; margin: 4px 0; }}
 #review svg.topology {{ width: 100%; height: auto; display: block; }}
