@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,31 @@ def test_previous_run_is_the_older_history_dir_or_the_left_over_latest_json(tmp_
     assert review.previous_doc(hist / "20261201T000000Z") is None
     (tmp_path / "latest.json").write_text("not json")
     assert review.previous_doc(tmp_path) is None
+
+
+def test_nightly_index_draws_the_newest_run_linking_into_its_report(inv: Any) -> None:
+    from phoenix_verify.nightly import index_page
+    from phoenix_verify.nightly.history import Run
+
+    runs = [Run.from_doc("20261201T023000Z", run_doc(inv, healthy_records(inv))), Run.from_doc("20261202T023000Z", faulted(inv))]
+    page = index_page.render(runs)
+    svg = page[page.index("<svg"): page.index("</svg>")]
+    assert 'data-outcome="failed"' in group(svg, "guest:951") and 'data-root="yes"' in group(svg, "fw:951")
+    assert f'href="history/20261202T023000Z/latest.html#{anchor(FW_FLAG)}"' in svg
+    assert 'href="history/20261202T023000Z/latest.html#m-guest-952"' in svg
+    assert "No topology in this run" in index_page.render([Run.from_doc("20261201T023000Z", {"tests": [], "exitstatus": 0})])
+
+
+def test_promotion_page_outlines_the_candidate(inv: Any, tmp_path: Path) -> None:
+    from phoenix_verify.promotion import gate
+
+    (tmp_path / "ct951-20261202T000000Z").mkdir()
+    (tmp_path / "ct951-20261202T000000Z" / "latest.json").write_text(json.dumps(faulted(inv)))
+    verdict = gate.Verdict(951, "vllm-granite-embed-r2", "ct920@pre-configured", "blocked", "1 failing check",
+                           decided_at=1796169600.0, report="ct951-20261202T000000Z/latest.html")
+    page = gate.write_record(verdict, tmp_path).with_suffix(".html").read_text()
+    svg = page[page.index("<svg"): page.index("</svg>")]
+    assert 'class="highlight"' in group(svg, "guest:951") and "promotion candidate" in group(svg, "guest:951")
+    assert 'class="highlight"' not in group(svg, "guest:952")
+    assert f'href="ct951-20261202T000000Z/latest.html#{anchor(FW_FLAG)}"' in svg
+    assert "<svg" not in gate.render(json.loads(gate.write_record(verdict, tmp_path).read_text()))
