@@ -34,9 +34,10 @@ CSS = f"""
 #review code {{ font-size: 12.5px; background: #f6f8fa; padding: 0 3px; }}
 #review .changes {{ color: #1f2328; margin: 4px 0; }}
 #review svg.topology {{ width: 100%; height: auto; display: block; }}
-#matrix {{ border-collapse: collapse; font-size: 12px; table-layout: fixed; }}
+#matrix {{ border-collapse: collapse; font-size: 12px; table-layout: fixed; width: 100%; }}
+#matrix th.layer {{ width: 110px; }}
 #matrix th, #matrix td {{ border: 1px solid #d0d7de; padding: 3px 4px; text-align: center; color: #1f2328; }}
-#matrix th.guest {{ max-width: 70px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: normal; }}
+#matrix th.guest {{ overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: normal; }}
 #matrix th.guest b {{ display: block; }} #matrix th.layer {{ text-align: left; }}
 #matrix td a {{ color: inherit; text-decoration: none; display: block; }}
 #matrix td.passed {{ background: {FILL['passed']}; }} #matrix td.failed {{ background: {FILL['failed']}; outline: 2px solid {STROKE['failed']}; }}

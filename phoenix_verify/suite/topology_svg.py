@@ -23,7 +23,7 @@ FILL = {PASSED: "#dafbe1", FAILED: "#ffebe9", SKIPPED: "#fff8c5", NONE: "#f6f8fa
 HIGHLIGHT = "#0969da"
 WIDTH = 1360
 PER_ROW = 10
-BOX_H = 78
+BOX_H = 92
 ROW_GAP = 58
 
 
@@ -158,7 +158,7 @@ def layout(topo: dict[str, Any]) -> Layout:
     return Layout(Box(10, 10, 460, 78), gateway, guests, buses, buses[-1] + 40 + BOX_H + 12)
 
 
-def _fit(text: str, width: float, px: float = 6.6) -> str:
+def _fit(text: str, width: float, px: float = 6.3) -> str:
     """Cut a label to what fits in `width` at ~px per character (no text measuring without a browser)."""
     room = max(4, int(width / px))
     return text if len(text) <= room else text[: room - 1] + "…"
@@ -287,7 +287,7 @@ def render(doc: dict[str, Any], *, link: str = "", checks_href: str = "", highli
         kind = g.get("kind", "ct")
         head = f"{kind}{gid} {g['name']}"
         role = g["role"] if gid != gw_id or g["role"] == "gateway" else f"gateway ({g['role']})"
-        lines_ = [head, f"{role}{' (template)' if g.get('template') and g['role'] != 'template' else ''}", g["address"]]
+        lines_ = [f"{kind}{gid}", g["name"], f"{role}{' (template)' if g.get('template') and g['role'] != 'template' else ''}", g["address"]]
         if g.get("routes") and gid != gw_id:
             lines_.append("via gateway: " + ", ".join(r.split("/", 1)[-1] or "/" for r in g["routes"]))
         extra = ""
@@ -306,7 +306,7 @@ def render(doc: dict[str, Any], *, link: str = "", checks_href: str = "", highli
             x1, y1 = gb.x + gb.w - 30, gb.y + gb.h
             x2, y2 = b.x + b.w - 18, b.y
             path = (f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + 60:.1f} {x2:.1f},{y2 - 60:.1f} {x2:.1f},{y2:.1f}" fill="none" '
-                    f'stroke="{STROKE[st.outcome]}" stroke-width="{4 if st.root else 2}" stroke-dasharray="6 4" opacity="0.8"/>'
+                    f'stroke="{STROKE[st.outcome]}" stroke-width="{4 if st.root else 2}" stroke-dasharray="6 4" opacity="0.6"/>'
                     f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="4" fill="{STROKE[st.outcome]}"/>')
             if st.root:
                 path += _root_mark(x2 - 12, y2 - 12, 24, 24, round_=True)
