@@ -44,7 +44,12 @@ CSS = f"""
 #matrix td.skipped {{ background: {FILL['skipped']}; }} #matrix td.none {{ color: #8c959f; }}
 #matrix .p {{ color: {STROKE['passed']}; }} #matrix .f {{ color: {STROKE['failed']}; font-weight: bold; }} #matrix .s {{ color: {STROKE['skipped']}; }}
 details#rows > summary {{ font-size: 16px; color: #1f2328; cursor: pointer; margin: 16px 0 8px; font-weight: bold; }}
-@media print {{ #review {{ max-width: none; }} details#rows > summary::after {{ content: " (open it before printing to include every row)"; font-weight: normal; }} }}
+@media print {{
+  body {{ min-width: 0; }} #review {{ max-width: none; }}
+  #review, #review * {{ print-color-adjust: exact; -webkit-print-color-adjust: exact; }}
+  #review svg.topology, #matrix, #review .verdict {{ break-inside: avoid; }}
+  details#rows > summary::after {{ content: " (open it before printing to include every row)"; font-weight: normal; }}
+}}
 """
 
 

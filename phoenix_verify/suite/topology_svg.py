@@ -158,7 +158,7 @@ def layout(topo: dict[str, Any]) -> Layout:
     return Layout(Box(10, 10, 460, 78), gateway, guests, buses, buses[-1] + 40 + BOX_H + 12)
 
 
-def _fit(text: str, width: float, px: float = 6.3) -> str:
+def _fit(text: str, width: float, px: float = 6.6) -> str:
     """Cut a label to what fits in `width` at ~px per character (no text measuring without a browser)."""
     room = max(4, int(width / px))
     return text if len(text) <= room else text[: room - 1] + "…"
