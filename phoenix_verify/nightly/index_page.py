@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from phoenix_verify.nightly import trend_svg
 from phoenix_verify.nightly.history import OUTCOMES, Run, diff, layer_of, layers, sort_by_layer
+from phoenix_verify.suite import topology_svg
 from phoenix_verify.suite.redact import redact
 
 CSS = """
@@ -28,6 +29,7 @@ code { font-size: 0.92em; word-break: break-all; } .evidence { font-family: mono
 .changes { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; }
 .changes ul { padding-left: 18px; margin: 4px 0; } .changes li { margin-bottom: 4px; }
 .layer { display: inline-block; padding: 0 5px; border-radius: 3px; color: #fff; font-size: 0.85em; }
+svg.topology { width: 100%; height: auto; }
 """
 
 
@@ -106,6 +108,13 @@ def _failures(run: Run, palette: list[str]) -> str:
     return f"<table><tr><th>Test</th><th>Layer</th><th>CT</th><th>Remediation</th><th>Evidence</th></tr>{rows}</table>"
 
 
+def _picture(run: Run) -> str:
+    """The newest run's topology picture; its objects link into that run's full report (rows and matrix)."""
+    report = f"history/{quote(run.stamp)}/latest.html"
+    return ("<h2>Topology of the newest run</h2><p>Worst outcome per object; root causes ringed, their consequences hatched; "
+            f"click an object for its checks.</p>{topology_svg.render(run.doc, link=report, checks_href=report)}")
+
+
 def _runs_table(runs: list[Run]) -> str:
     rows = []
     for run in reversed(runs):
@@ -133,7 +142,7 @@ def render(runs: list[Run], now: datetime | None = None) -> str:
     palette = layers(runs)
     newest, previous = runs[-1], (runs[-2] if len(runs) > 1 else None)
     return (
-        f"{head}<h2>Newest run</h2>{_summary(newest)}"
+        f"{head}<h2>Newest run</h2>{_summary(newest)}{_picture(newest)}"
         f"<h2>Trend per layer</h2>{trend_svg.render(runs, palette)}"
         f"<h2>Changes since the previous run</h2>{_changes(previous, newest, palette)}"
         f"<h2>Newest failures</h2>{_failures(newest, palette)}"

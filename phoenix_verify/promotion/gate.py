@@ -19,6 +19,7 @@ from phoenix_verify.access.clone_facts import rootfs_facts
 from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.access.proxmox import ProxmoxError, ProxmoxState
 from phoenix_verify.promotion import clone_drift
+from phoenix_verify.suite import topology_svg
 from phoenix_verify.suite.redact import redact, redact_obj
 from phoenix_verify.suite.run import run_suite
 from phoenix_verify.target import Target, TargetError
@@ -134,8 +135,19 @@ def write_record(verdict: Verdict, out_dir: Path) -> Path:
     base = record_base(out_dir, verdict)
     doc = redact_obj({**asdict(verdict), "exit_code": verdict.exit_code})
     base.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
-    base.with_suffix(".html").write_text(render(doc))
+    base.with_suffix(".html").write_text(render(doc, _run_doc(out_dir, doc)))
     return base.with_suffix(".json")
+
+
+def _run_doc(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The latest.json of the gate's suite run (next to its latest.html), for the picture; None if unreadable."""
+    if not doc.get("report"):
+        return None
+    try:
+        run = json.loads((out_dir / doc["report"]).with_name("latest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return run if isinstance(run, dict) else None
 
 
 def _table(title: str, heads: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
@@ -146,16 +158,26 @@ def _table(title: str, heads: tuple[str, ...], rows: list[tuple[Any, ...]]) -> s
     return f"<h2>{html.escape(title)} ({len(rows)})</h2><table><tr>{head}</tr>{body}</table>"
 
 
-def render(doc: dict[str, Any]) -> str:
+def _picture(doc: dict[str, Any], run: dict[str, Any] | None) -> str:
+    if run is None:
+        return ""
+    report = doc.get("report") or ""
+    return ("<h2>Topology (checks of this gate run; the candidate outlined)</h2>"
+            + topology_svg.render(run, link=report, checks_href=report, highlight=doc["ctid"]))
+
+
+def render(doc: dict[str, Any], run: dict[str, Any] | None = None) -> str:
+    """The verdict page; `run`: the gate's suite run (latest.json) for the topology picture."""
     color = {"promote": "#1a7f37", "blocked": "#cf222e"}.get(doc["verdict"], "#9a6700")
     title = f"ct{doc['ctid']} {doc['name']} from {doc['template']}: {doc['verdict'].upper()}"
     report = f'<p><a href="{html.escape(doc["report"])}">full test report</a></p>' if doc.get("report") else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Promotion: " + html.escape(title) + "</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:3px 8px;text-align:left;vertical-align:top}td{font-family:monospace;white-space:pre-wrap}</style></head><body>"
+        "padding:3px 8px;text-align:left;vertical-align:top}td{font-family:monospace;white-space:pre-wrap}"
+        "svg.topology{width:100%;height:auto;max-width:1360px}</style></head><body>"
         f"<h1 style=\"color:{color}\">{html.escape(title)}</h1><p>{html.escape(doc['reason'])}</p>"
-        f"<p>checks: {html.escape(json.dumps(doc['checks']))}</p>{report}"
+        f"<p>checks: {html.escape(json.dumps(doc['checks']))}</p>{report}{_picture(doc, run)}"
         + _table("Failing checks", ("test", "layer", "remediation", "evidence"),
                  [(f["nodeid"], f["layer"], f["remediation"], (f["evidence"] or "").splitlines()[0] if f["evidence"] else "")
                   for f in doc["failing"]])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from phoenix_verify import locations
+from phoenix_verify.suite import review, topology_svg
 from phoenix_verify.suite.redact import redact, redact_obj
 
 _sections: dict[str, Callable[[pytest.Config, list[dict[str, Any]]], Any]] = {}
@@ -60,7 +62,8 @@ def configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if getattr(config.option, "xmlpath", None) is None:
         config.option.xmlpath = str(out / "latest.xml")
-    _STATE.update(json_path=out / "latest.json", started=time.time())
+    _STATE.update(json_path=out / "latest.json", started=time.time(), previous=review.previous_doc(out))
+    add_section("topology", _topology)
     config.pluginmanager.register(_ReportHooks(), "phoenix-reports")
 
 
@@ -77,7 +80,8 @@ class _ReportHooks:
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         props = dict(getattr(report, "user_properties", ()))
         ctid = props.get("ctid")
-        cells.insert(2, f'<td class="col-layer">{html.escape(str(props.get("layer") or ""))}</td>')
+        row_id = topology_svg.anchor(report.nodeid)  # the review section's links land here
+        cells.insert(2, f'<td class="col-layer" id="{row_id}">{html.escape(str(props.get("layer") or ""))}</td>')
         cells.insert(3, f'<td class="col-ct">{html.escape(f"ct{ctid}" if ctid else "")}</td>')
         cells.insert(4, f'<td class="col-remediation">{html.escape(redact(str(props.get("remediation") or "")))}</td>')
 
@@ -95,6 +99,20 @@ class _ReportHooks:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         write_json(session.config, exitstatus)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """pytest-html has written latest.html at sessionfinish: put the verdict, picture and matrix on top."""
+        try:
+            review.rewrite(Path(config.option.htmlpath), _STATE["json_path"], _STATE.get("previous"))
+        except (OSError, ValueError) as exc:
+            print(f"phoenix reports: latest.html left without its review section: {exc}", file=sys.stderr)
+
+
+def _topology(config: pytest.Config, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The inventory's host, guests and gateway routes, for the picture (None when no target was loaded)."""
+    from phoenix_verify.suite import params
+
+    return topology_svg.describe(params.inventory()) if params.loaded_target() else None
 
 
 def _fill_metadata(config: pytest.Config) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,10 @@ def test_fresh_clone_is_promoted(clone_lab) -> None:
     assert doc["verdict"] == "promote" and doc["drift"] == [] and doc["failing"] == []
     assert doc["checks"]["passed"] > 10
     assert any(a["item"].startswith("vllm_model_server.service") for a in doc["allowed"])   # the model args live there
-    assert (reports / f"{max(reports.glob(f'ct{CLONE}-*.json')).stem}.html").read_text().count("PROMOTE") >= 1
+    page = (reports / f"{max(reports.glob(f'ct{CLONE}-*.json')).stem}.html").read_text()
+    assert page.count("PROMOTE") >= 1
+    candidate = re.search(rf'<g id="obj-guest-{CLONE}"[^>]*data-outcome="passed"[^>]*>.*?</g>', page, re.DOTALL)
+    assert candidate and 'class="highlight"' in candidate.group(0), "the candidate is not outlined in the picture"
 
 
 @pytest.mark.parametrize(("fault", "named"), [("clone-unit-drift", "units: nginx.service enabled"),
