@@ -23,8 +23,18 @@ def inv(lab_dir: Path) -> Any:
     return load_inventory(lab_dir)
 
 
+# The rung each test function declares in tests/ (selftest/unit/test_rungs.py keeps every test declaring one).
+RUNGS = {"test_net0_has_firewall_flag": "ct-config", "test_route_answers": "gateway-route", "test_ct_is_running": "ct-running",
+         "test_status_matches": "ct-running", "test_dependencies_running": "deps"}
+
+
 def rec(nodeid: str, outcome: str, layer: str, ctid: int | None, evidence: str = "", remediation: str | None = None) -> dict:
-    return {"nodeid": nodeid, "outcome": outcome, "layer": layer, "ctid": ctid, "remediation": remediation, "evidence": evidence}
+    function = nodeid.split("::")[-1].split("[")[0]
+    rung = "host" if layer == "host" else RUNGS.get(function, "service")
+    words = (remediation or "").split()   # the structured fix, as the plugin writes it next to the rendered one
+    fix = {"script": words[0].removeprefix("remediate/"), "args": words[1:]} if words else None
+    return {"nodeid": nodeid, "outcome": outcome, "layer": layer, "rung": rung, "ctid": ctid, "remediation": remediation,
+            "fix": fix, "evidence": evidence}
 
 
 def healthy_records(inv: Any) -> list[dict]:
