@@ -8,12 +8,12 @@ import re
 import shlex
 import socket
 import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from phoenix_model.pve_formats import CtConfig, parse_ct_config
 from phoenix_verify import locations
 
 Command = tuple[str, ...]
@@ -139,41 +139,20 @@ class Context:
         return socket.gethostname()
 
 
-def parse_props(value: str) -> dict[str, str]:
-    """Parse a property string (net0, mpN, features, startup); a bare item is the default key ''."""
-    props: dict[str, str] = {}
-    for item in value.split(","):
-        key, sep, val = item.partition("=")
-        if sep:
-            props[key.strip()] = val.strip()
-        elif item.strip():
-            props[""] = item.strip()
-    return props
-
-
-def format_props(props: dict[str, str], required: Sequence[str] = ()) -> str:
-    """Serialise like PVE's print_property_string: default key, then required keys, then the rest sorted."""
-    head = [props[""]] if "" in props else []
-    ordered = [k for k in required if k in props] + sorted(k for k in props if k and k not in required)
-    return ",".join(head + [f"{k}={props[k]}" for k in ordered])
-
-
-@dataclass(frozen=True)
-class CtConfig:
-    keys: dict[str, str]
-    raw: tuple[str, ...]  # lxc.* lines in file order
-
-
 def read_ct_config(ctx: Context, ctid: int) -> CtConfig:
-    keys: dict[str, str] = {}
-    raw: list[str] = []
-    for line in ctx.query("pct", "config", str(ctid)).splitlines():
-        if line.startswith("lxc."):
-            raw.append(line.strip())
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            keys[key.strip()] = value.strip()
-    return CtConfig(keys, tuple(raw))
+    """`pct config <ctid>` (the current section), parsed by the one reader of PVE config text."""
+    return parse_ct_config(ctx.query("pct", "config", str(ctid)))
+
+
+def conf_value(conf: CtConfig, key: str, default: str = "") -> str:
+    """A current-section value as `pct config` prints it (the parser types 0/1 and sizes)."""
+    value = conf.current.get(key)
+    return default if value is None else str(value)
+
+
+def raw_lines(conf: CtConfig) -> tuple[str, ...]:
+    """The raw `lxc.*` lines in file order, as `key: value`."""
+    return tuple(f"{key}: {value}" for key, value in conf.lxc)
 
 
 def ct_status(ctx: Context, ctid: int) -> str:

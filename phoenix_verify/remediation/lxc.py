@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from phoenix_model.pve_formats import parse_property_string, print_property_string
 from phoenix_verify.remediation.context import (
     Context,
     InvalidArgument,
@@ -13,9 +14,9 @@ from phoenix_verify.remediation.context import (
     Plan,
     PlanFailure,
     conf_edit,
+    conf_value,
     ct_status,
-    format_props,
-    parse_props,
+    raw_lines,
     read_ct_config,
     with_stop_start,
 )
@@ -85,16 +86,16 @@ def plan_ct_config(ctx: Context, ctid: str) -> Plan:
     }
     options: list[str] = []
     for key, value in wanted.items():
-        current = conf.keys.get(key, "")
-        equal = parse_props(current) == parse_props(value) if key == "startup" else current == value
+        current = conf_value(conf, key)
+        equal = parse_property_string(current, key) == parse_property_string(value, key) if key == "startup" else current == value
         if not equal:
             options += [f"--{key}", value]
-    net0 = parse_props(conf.keys.get("net0", ""))
+    net0 = parse_property_string(conf_value(conf, "net0"), "net0")
     if not same_net0(net0, desired_net0(ct, net0)):
-        options += ["--net0", format_props(desired_net0(ct, net0), required=("name",))]
-    features = parse_props(conf.keys.get("features", ""))
+        options += ["--net0", print_property_string(desired_net0(ct, net0), "net0")]
+    features = parse_property_string(conf_value(conf, "features"), "features")
     if any(features.get(k) != v for k, v in desired_features(ct).items()):
-        options += ["--features", format_props({**features, **desired_features(ct)})]
+        options += ["--features", print_property_string({**features, **desired_features(ct)}, "features")]
     plan = Plan([("pct", "set", str(ct.ctid), *options)] if options else [])
     if not options:
         plan.notes.append(f"ct{ct.ctid}: hostname/cores/memory/onboot/startup/net0/features match: nothing to do")
@@ -106,12 +107,12 @@ def plan_net0_firewall(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     if not ct.firewall.enabled:
         return Plan(notes=[f"ct{ct.ctid}: the inventory declares no firewall: nothing to do"])
-    net0 = parse_props(read_ct_config(ctx, ct.ctid).keys.get("net0", ""))
+    net0 = parse_property_string(conf_value(read_ct_config(ctx, ct.ctid), "net0"), "net0")
     if not net0:
         raise PlanFailure(f"ct{ct.ctid} has no net0: re-apply the config with remediate/ct-config.sh {ct.ctid}")
     if net0.get("firewall") == "1":
         return Plan(notes=[f"ct{ct.ctid}: net0 already has firewall=1: nothing to do"])
-    return Plan([("pct", "set", str(ct.ctid), "--net0", format_props({**net0, "firewall": "1"}, ("name",)))])
+    return Plan([("pct", "set", str(ct.ctid), "--net0", print_property_string({**net0, "firewall": "1"}, "net0"))])
 
 
 def desired_idmap(ct: Any) -> tuple[str, ...]:
@@ -125,8 +126,8 @@ def fixed_at_creation(ct: Any, conf: Any) -> None:
     """Proxmox refuses to change `unprivileged`, `arch` or `ostype` of an existing CT (`pct set` rejects them; flipping
     unprivileged by hand leaves every file owned by the wrong uid range). The fix is manual: re-create the CT."""
     wanted = {"unprivileged": "1" if ct.unprivileged else "0"}
-    differs = [f"{k} is {conf.keys.get(k, '0')} on the node, the inventory declares {v}"
-               for k, v in wanted.items() if conf.keys.get(k, "0") != v]
+    differs = [f"{k} is {conf_value(conf, k, '0')} on the node, the inventory declares {v}"
+               for k, v in wanted.items() if conf_value(conf, k, "0") != v]
     if differs:
         raise ManualStep(
             f"ct{ct.ctid}: {'; '.join(differs)}: Proxmox fixes this when a CT is created, so it cannot be changed in place. "
@@ -139,9 +140,9 @@ def plan_idmap(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     conf = read_ct_config(ctx, ct.ctid)
     fixed_at_creation(ct, conf)
-    current = tuple(line for line in conf.raw if line.startswith("lxc.idmap"))
+    current = tuple(line for line in raw_lines(conf) if line.startswith("lxc.idmap"))
     if current == desired_idmap(ct):
-        return Plan(notes=[f"ct{ct.ctid}: unprivileged {conf.keys.get('unprivileged', '0')} and its idmap match: nothing to do"])
+        return Plan(notes=[f"ct{ct.ctid}: unprivileged {conf_value(conf, 'unprivileged', '0')} and its idmap match: nothing to do"])
     # lxc.* raw keys have no `pct set` option: Proxmox documents them as lines of the CT's config file.
     options = ["--drop-raw-prefix", "lxc.idmap"]
     for line in desired_idmap(ct):
@@ -159,15 +160,15 @@ def declared_mounts(ct: Any) -> dict[str, str]:
 
 def plan_mountpoint(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
-    current = {k: v for k, v in read_ct_config(ctx, ct.ctid).keys.items() if re.fullmatch(r"mp\d+", k)}
+    current = {k: str(v) for k, v in read_ct_config(ctx, ct.ctid).current.items() if re.fullmatch(r"mp\d+", k)}
     wanted = declared_mounts(ct)
     bind_sources = {m.mount_path: str(m.host_path) for m in ct.shared_mounts}
     plan = Plan()
     kept: dict[str, str] = {}
     for key in sorted(current, key=lambda k: int(k[2:])):
-        props = parse_props(current[key])
+        props = parse_property_string(current[key], key)
         path = props.get("mp", "")
-        source_ok = path not in bind_sources or props.get("") == bind_sources[path]
+        source_ok = path not in bind_sources or props.get("volume") == bind_sources[path]
         if path in wanted and path not in kept.values() and source_ok:
             kept[key] = path
             continue
@@ -220,7 +221,7 @@ def is_gpu_line(line: str) -> bool:
 
 def plan_gpu_passthrough(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
-    current = [line for line in read_ct_config(ctx, ct.ctid).raw if is_gpu_line(line)]
+    current = [line for line in raw_lines(read_ct_config(ctx, ct.ctid)) if is_gpu_line(line)]
     wanted = desired_gpu_lines(ct)
     stale = [line for line in current if line not in wanted]
     missing = [line for line in wanted if line not in current]
