@@ -21,6 +21,8 @@ import re
 import sys
 from pathlib import Path
 
+from phoenix_model.pve_formats import CtConfig, parse_ct_config, pct_config_output, typed_value, write_ct_config
+
 FAKE_PROGRAMS = ("pct", "pvesh", "id", "useradd", "usermod", "phoenix-lab")
 MUTATING = {
     "pct": {"start", "stop", "reboot", "set", "snapshot", "exec"},
@@ -29,7 +31,6 @@ MUTATING = {
     "usermod": None,
     "phoenix-lab": None,
 }
-SECTION = re.compile(r"^\[[a-z][a-z0-9_\-]+\]\s*$", re.IGNORECASE)
 
 
 def install(bin_dir: Path, python: str) -> None:
@@ -74,56 +75,44 @@ def save(state: Path, name: str, data: object) -> None:
     (state / name).write_text(json.dumps(data, indent=1))
 
 
-def read_conf(state: Path, ctid: str) -> tuple[list[str], list[str]]:
+def read_conf(state: Path, ctid: str) -> CtConfig:
     path = state / "lxc" / f"{ctid}.conf"
     if not path.exists():
         print(f"Configuration file 'nodes/pve/lxc/{ctid}.conf' does not exist", file=sys.stderr)
         sys.exit(255)
-    lines = path.read_text().splitlines()
-    for index, line in enumerate(lines):
-        if SECTION.match(line):
-            return lines[:index], lines[index:]
-    return lines, []
+    return parse_ct_config(path.read_text())
 
 
-def write_conf(state: Path, ctid: str, current: list[str], rest: list[str]) -> None:
-    keys = sorted(line for line in current if line.strip() and not line.startswith("lxc."))
-    raw = [line for line in current if line.startswith("lxc.")]
-    text = "\n".join(keys + raw) + "\n" + ("\n" + "\n".join(rest) + "\n" if rest else "")
-    (state / "lxc" / f"{ctid}.conf").write_text(text)
+def write_conf(state: Path, ctid: str, cfg: CtConfig) -> None:
+    (state / "lxc" / f"{ctid}.conf").write_text(write_ct_config(cfg))
 
 
 def pct(state: Path, args: list[str]) -> int:
     verb, ctid = args[0], args[1] if len(args) > 1 else ""
     statuses = load(state, "status.json", {})
-    current, rest = read_conf(state, ctid)
+    cfg = read_conf(state, ctid)
     if verb == "status":
         print(f"status: {statuses.get(ctid, 'stopped')}")
     elif verb == "config":
-        for line in sorted(x for x in current if x.strip() and not x.startswith("lxc.")):
-            print(line)
-        for line in current:
-            if line.startswith("lxc."):
-                print(line)
+        sys.stdout.write(pct_config_output(cfg))
     elif verb in ("start", "stop", "reboot"):
         statuses[ctid] = "stopped" if verb == "stop" else "running"
         save(state, "status.json", statuses)
     elif verb == "set":
-        keys = {line.partition(":")[0]: line for line in current if line.strip() and not line.startswith("lxc.")}
         options = args[2:]
         for option, value in zip(options[::2], options[1::2], strict=True):
             if option == "--delete":
-                keys.pop(value, None)
+                cfg.current.pop(value, None)
             else:
-                keys[option[2:]] = f"{option[2:]}: {value}"
-        write_conf(state, ctid, list(keys.values()) + [x for x in current if x.startswith("lxc.")], rest)
+                cfg.current[option[2:]] = typed_value(option[2:], value)
+        write_conf(state, ctid, cfg)
     elif verb == "listsnapshot":
-        names = [line.strip("[] ") for line in rest if SECTION.match(line)]
-        for name in names:
+        for name in cfg.snapshots:
             print(f"`-> {name:<27} 2026-01-01 00:00:00     no-description")
         print(" `-> current                                            You are here!")
     elif verb == "snapshot":
-        write_conf(state, ctid, current, [*rest, "", f"[{args[2]}]", *current])
+        cfg.snapshots[args[2]] = CtConfig(current=dict(cfg.current), lxc=list(cfg.lxc))
+        write_conf(state, ctid, cfg)
     elif verb == "exec":
         canned = load(state, "exec.json", {})
         rc, out, err = canned.get(" ".join(args[3:]), [0, "", ""])
