@@ -49,7 +49,7 @@ lab-status: setup
 selftest-lab: lab-up
 	$(PYTEST) selftest/lab -q -m "not slow"
 
-# The proof of issue 6 (slow: two suite runs per fault); writes reports/fault-matrix.md.
+# The fault matrix (slow: two suite runs per fault); writes reports/fault-matrix.md.
 fault-matrix: lab-up
 	$(PYTEST) selftest/lab/test_fault_matrix.py -q -m slow
 

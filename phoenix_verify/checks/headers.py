@@ -1,4 +1,4 @@
-"""Security-header rules (anchors §6, Mozilla Observatory thresholds), on one HTTPS response's headers."""
+"""Security-header rules (docs/contracts.md anchors §6, Mozilla Observatory thresholds), on one HTTPS response's headers."""
 from __future__ import annotations
 
 import re

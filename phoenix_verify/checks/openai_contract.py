@@ -1,4 +1,4 @@
-"""OpenAI-API contract checks on plain JSON payloads (anchors §5), as vLLM v0.10.1+ returns them.
+"""OpenAI-API contract checks on plain JSON payloads (docs/contracts.md anchors §5), as vLLM v0.10.1+ returns them.
 
 Each function returns a list of problems (empty = conforms), so tests assert `== []` and the failure shows
 every deviation at once. Pure functions: the selftests feed them canned payloads.

@@ -1,4 +1,4 @@
-"""Static checks of a gateway nginx config against the inventory's gateway contract (issue 5 "config drift").
+"""Static checks of a gateway nginx config against the inventory's gateway contract (config drift).
 
 Input: a full nginx.conf, one site file (read as if included in `http {}`), or a directory of them. Files are
 parsed with crossplane one at a time; `include` is expanded by this module so that a config copied off the CT

@@ -1,6 +1,6 @@
 """The lab's Proxmox control plane as the suite meets it, live: proxmoxer with the lab token over TLS (lab CA),
 `pvesh` agreeing with the API, `pve-firewall status`, and the firewall's three gates acting on real packets
-between CTs (issue 3 acceptance). Unit-level API shapes live in selftest/unit/test_api_emulator.py.
+between CTs. Unit-level API shapes live in selftest/unit/test_api_emulator.py.
 
 Network calls run in one worker thread that has entered the lab's netns (setns(2) is per thread), so the pytest
 process itself stays in the root namespace for the lifecycle test."""

@@ -1,4 +1,4 @@
-"""Each lab fault is caught in its own layer (issues 4 and 5): the suite goes red, every failing test belongs to
+"""Each lab fault is caught in its own layer: the suite goes red, every failing test belongs to
 the fault's layer and names the faulty object, and the diagnosis gives exactly that layer and object.
 
 One full suite run per fault (about 20 s each); `make fault-matrix` adds the remediation round trip.

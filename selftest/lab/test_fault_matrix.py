@@ -1,4 +1,4 @@
-"""The proof (issue 6): for every fault, the suite fails, the diagnosis names exactly the fault's layer and object,
+"""The fault matrix: for every fault, the suite fails, the diagnosis names exactly the fault's layer and object,
 `phoenix-verify remediate --apply` fixes it (where a fix is automatic) and the suite is green again.
 
 Slow (two full suite runs per fault): run with `make fault-matrix`; it writes reports/fault-matrix.md.

@@ -1,4 +1,4 @@
-"""The promotion gate on the lab (issue 7): `phoenix-lab clone 920 961` with a matching inventory entry, then
+"""The promotion gate on the lab: `phoenix-lab clone 920 961` with a matching inventory entry, then
 `phoenix-verify promote 961` promotes it; with a drift fault applied to the clone it is blocked and names the drift."""
 from __future__ import annotations
 

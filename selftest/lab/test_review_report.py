@@ -1,4 +1,4 @@
-"""latest.html on the lab, as headless Chromium shows it (issue 14): every guest of the lab inventory in the picture,
+"""latest.html on the lab, as headless Chromium shows it: every guest of the lab inventory in the picture,
 and with `net0-firewall-removed` the faulted CT drawn failed, its firewall ringed as root cause, the matrix cell
 firewall x that CT red; the page requests nothing. Screenshots stay under reports/selftest/ (git-ignored)."""
 from __future__ import annotations

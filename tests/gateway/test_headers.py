@@ -1,4 +1,4 @@
-"""§3.2.1 headers on every HTTPS response, errors included (thresholds: anchors §6, target `hsts_min_age`);
+"""§3.2.1 headers on every HTTPS response, errors included (thresholds: docs/contracts.md anchors §6, target `hsts_min_age`);
 vLLM's unauthenticated endpoints stay internal."""
 from __future__ import annotations
 

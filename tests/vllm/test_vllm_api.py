@@ -1,5 +1,5 @@
 """vLLM per CT, directly (inside the CT) and through the gateway: health, model list, process args, the
-OpenAI chat and embeddings contract of the pinned vLLM version (anchors §5)."""
+OpenAI chat and embeddings contract of the pinned vLLM version (docs/contracts.md anchors §5)."""
 from __future__ import annotations
 
 from collections.abc import Callable
