@@ -19,12 +19,12 @@ def test_bridge_has_declared_address() -> None:
 def test_api_version_shape() -> None:
     if not params.target().has_api:
         pytest.skip("no Proxmox API configured in the target (pct/etc-pve mode)")
-    assert host.api_version(live.pve("version")) == []
+    assert host.api_version(live.version()) == []
 
 
 @pytest.mark.remediate("cluster-firewall.sh")
 def test_datacenter_firewall_policy() -> None:
-    assert host.datacenter_firewall(INV.host, live.pve("cluster_firewall")) == []
+    assert host.datacenter_firewall(INV.host, live.cluster_firewall()) == []
 
 
 @pytest.mark.remediate("shared-volume-owner.sh", "{volume}")
