@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
 
 from phoenix_verify.suite import params
 from phoenix_verify.access.gateway_files import fetch_nginx_config
@@ -16,7 +15,7 @@ GATEWAY = params.inventory().gateway()
 CTID = GATEWAY.ctid if GATEWAY else 0
 RULES = ("upstream-undeclared", "nginx-plus-only", "security-headers", "proxy-ssl-verify", "cache-zone-undefined",
          "duplicate-server-name")
-ROUTES = gateway_contract.routes(params.inventory())
+ROUTES = params.routes()
 pytestmark = [pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
               pytest.mark.skipif(GATEWAY is None, reason="the inventory declares no gateway CT")]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
 
 from phoenix_verify.suite import params
 from phoenix_verify.suite import live
@@ -14,7 +13,7 @@ from phoenix_verify.gateway.contract import Route
 
 GATEWAY_CTID = str(params.inventory().gateway().ctid) if params.inventory().gateway() else "?"
 pytestmark = [pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)]
-ROUTES = gateway_contract.routes(params.inventory())
+ROUTES = params.routes()
 
 
 def _param(route: Route) -> object:

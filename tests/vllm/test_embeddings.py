@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
 
 from phoenix_verify.suite import params
 from phoenix_verify.checks import openai_contract as oc
@@ -18,7 +17,7 @@ if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use
     import openai
 
 pytestmark = [pytest.mark.vllm]
-ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
+ROUTES = {r.name: r for r in params.routes()}
 ROUTED_EMBED = params.services(lambda ct: "vllm-embeddings" in ROUTES and ct.ctid == ROUTES["vllm-embeddings"].ct.ctid)
 QDRANT = params.services(lambda ct: ct.role == "qdrant")
 BATCH = ["the gateway terminates TLS", "qdrant stores vectors", "containers run unprivileged"]

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from phoenix_verify.gateway import contract as gateway_contract
 
 from phoenix_verify.suite import params
 from phoenix_verify.access.ct_facts import ct_facts
@@ -21,7 +20,7 @@ if TYPE_CHECKING:   # the SDK takes about a second to import: only the tests usi
     import openai
 
 pytestmark = [pytest.mark.vllm]
-ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
+ROUTES = {r.name: r for r in params.routes()}
 VLLM = params.services(lambda ct: ct.vllm is not None)
 CHAT = params.services(lambda ct: ct.vllm is not None and ct.vllm.model_type != "embedding")
 ROUTED_CHAT = [p for p in CHAT if "vllm-chat" in ROUTES and p.values[0].ctid == ROUTES["vllm-chat"].ct.ctid]
