@@ -27,7 +27,8 @@ RUNG_RULES = (
     ("path", ("reach", "matrix", "exposed", "refused", "dropped", "connect")),
 )
 GATEWAY_SERVICE_WORDS = ("nginx_unit_active", "nginx_listens")   # the gateway CT's own service, below its routes
-MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
+MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)",
+                "ct-recreate.sh": "re-create the CT from its template (back it up first): Proxmox fixes unprivileged at creation"}
 
 
 @dataclass
