@@ -17,7 +17,7 @@ import httpx
 
 from phoenix_verify.access import netns
 from phoenix_verify.access.http import gateway_client, websocket_opens
-from phoenix_verify.access.proxmox import ProxmoxState
+from phoenix_verify.access.proxmox import ApiPlane
 from phoenix_verify.checks import tls
 from phoenix_verify.target import load_target
 
@@ -26,16 +26,16 @@ def replay(probes: list[dict[str, Any]]) -> float:
     target = load_target(None)
     if target.is_lab:
         netns.enter_lab(target)
-    state = ProxmoxState(target)
+    api = ApiPlane(target).api if target.has_api else None
     clients: dict[tuple[str | None, str], httpx.Client] = {}
     started = time.monotonic()
     for p in probes:
         kind = p["kind"]
         if kind == "sh":
             subprocess.run(["/bin/sh", "-c", p["command"]], capture_output=True, timeout=120, check=False)
-        elif kind == "api":
+        elif kind == "api" and api is not None:
             with contextlib.suppress(Exception):   # a missing object costs the suite the same round trip
-                state.api(p["path"]).get(**p["params"])
+                api(p["path"]).get(**p["params"])
         elif kind == "http":
             key = (p["hostname"], p["scheme"])
             client = clients.get(key) or clients.setdefault(key, gateway_client(target, p["hostname"], p["scheme"]))

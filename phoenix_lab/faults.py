@@ -301,7 +301,7 @@ CATALOGUE: list[Fault] = [
           lambda c: _edit_conf(c, lambda t: t.replace("lxc.idmap: u 0 100000 65536", "lxc.idmap: u 0 200000 65536")),
           lambda c, s: _restore_conf(c, s)),
     Fault("unprivileged-unset", "lxc", "unprivileged is unset in the CT config", "portainer", "ct{ctid}",
-          "ct-config.sh {ctid}", "",
+          "", "re-create the CT from its template: Proxmox fixes unprivileged at creation (ct-recreate.sh)",
           lambda c: _edit_conf(c, lambda t: t.replace("unprivileged: 1", "unprivileged: 0")),
           lambda c, s: _restore_conf(c, s)),
     Fault("mountpoint-removed", "lxc", "a declared mount point (mp0) was removed and the CT restarted", "vllm-chat", "ct{ctid}",

@@ -111,6 +111,7 @@ def _write_target(paths: LabPaths, inv: Inventory) -> None:
         f"ca_bundle = \"{ca}\"\n\n"
         f"[vllm]\n# the lab's chat engine is {engine!r}; only a real model can answer questions\n"
         f"chat_semantics = {'true' if engine == 'smollm2' else 'false'}\n\n"
+        "[host]\n# the lab has no GPUs: the GPU driver check skips, saying so\ngpus = false\n\n"
         f"[lab]\nnetns = \"{NETNS}\"\nhome = \"{paths.home}\"\n"
     )
 

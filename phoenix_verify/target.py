@@ -20,6 +20,7 @@ KNOWN_KEYS = {
     "access": {"pct"},
     "gateway": {"address", "hostnames", "ca_bundle", "cert_expiry_days", "hsts_min_age"},
     "vllm": {"chat_semantics"},
+    "host": {"gpus"},
     "lab": {"netns", "home"},
 }
 
@@ -46,6 +47,7 @@ class Target:
     cert_expiry_days: int = 30
     hsts_min_age: int = 15768000
     chat_semantics: bool = True   # ask the chat models questions with known answers (off for a stand-in engine)
+    gpus: bool = True             # false: the host has no GPUs by design (the lab); GPU checks skip saying so
     lab_netns: str | None = None
     lab_home: str | None = None
 
@@ -152,9 +154,11 @@ def parse_target(path: Path) -> Target:
     inventory_dir = Path(_str(path, inv, "inventory", "config_dir"))
     if not inventory_dir.is_absolute():
         inventory_dir = (path.parent / inventory_dir).resolve()
-    pve, access, gw, vllm, lab = (data.get(s, {}) for s in ("proxmox", "access", "gateway", "vllm", "lab"))
+    pve, access, gw, vllm, lab, host = (data.get(s, {}) for s in ("proxmox", "access", "gateway", "vllm", "lab", "host"))
     if not isinstance(vllm.get("chat_semantics", True), bool):
         raise TargetError(f"{path}: vllm.chat_semantics: expected true or false")
+    if not isinstance(host.get("gpus", True), bool):
+        raise TargetError(f"{path}: host.gpus: expected true or false")
     pct = _str(path, access, "access", "pct", "local")
     if pct != "local" and not pct.startswith("ssh://"):
         raise TargetError(f"{path}: access.pct: {pct!r} is neither 'local' nor 'ssh://user@host'")
@@ -178,6 +182,7 @@ def parse_target(path: Path) -> Target:
         cert_expiry_days=int(_num(path, gw, "gateway", "cert_expiry_days", 30)),
         hsts_min_age=int(_num(path, gw, "gateway", "hsts_min_age", 15768000)),
         chat_semantics=vllm.get("chat_semantics", True),
+        gpus=host.get("gpus", True),
         lab_netns=_str(path, lab, "lab", "netns", None) if lab else None,
         lab_home=_str(path, lab, "lab", "home", None) if lab else None,
     )

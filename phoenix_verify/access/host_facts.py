@@ -17,6 +17,7 @@ from phoenix_verify.access import probe_log
 from phoenix_verify.access.ct_facts import split_sections
 
 HOST_TIMEOUT_S = 30
+SSH_OPTIONS = "-o BatchMode=yes"
 
 
 class HostProbeError(RuntimeError):
@@ -37,8 +38,10 @@ class HostFacts:
 
 @functools.cache
 def host(access: str = "local") -> testinfra.host.Host:
-    spec = "local://" if access == "local" else f"{access}?timeout={HOST_TIMEOUT_S}"
-    return testinfra.get_host(spec)
+    if access == "local":
+        return testinfra.get_host("local://")
+    # BatchMode: a refused key fails at once (one line) instead of waiting for a password nobody types.
+    return testinfra.get_host(f"{access}?timeout={HOST_TIMEOUT_S}", ssh_extra_args=SSH_OPTIONS)
 
 
 def probe_script(bridge: str, admin: str, dirs: tuple[str, ...]) -> str:

@@ -45,7 +45,8 @@ class PctBackend(base.BaseBackend):
             hostname = container
         self.vmid = _ctid(hostname, f"pct://{hostname}")
         self.timeout = int(timeout or EXEC_TIMEOUT_S)
-        self.ssh = SshBackend(via.removeprefix("ssh://"), ssh_config=ssh_config, ssh_identity_file=ssh_identity_file) if via else None
+        self.ssh = SshBackend(via.removeprefix("ssh://"), ssh_config=ssh_config, ssh_identity_file=ssh_identity_file,
+                              ssh_extra_args="-o BatchMode=yes") if via else None
         self.via = via
         super().__init__(self.vmid, **{k: v for k, v in kwargs.items() if k in ("sudo", "sudo_user")})
 

@@ -1,15 +1,17 @@
-"""Proxmox control-plane state: the REST API through proxmoxer (token auth) when the target configures it,
-else the same facts from `pct config` / `pct status` / `pct listsnapshot` / `/etc/pve/firewall/*.fw` on the host.
+"""Proxmox control-plane state through one small interface, `ControlPlane`, with two implementations chosen once
+from the target: `ApiPlane` (the REST API through proxmoxer, token auth) and `HostPlane` (`pct config` /
+`pct status` / `pct listsnapshot` and `/etc/pve/firewall/*.fw` on the host, locally or over ssh).
 
-Either way callers get parsed structures from `pve_formats` (CtConfig, FirewallFile, FwRule), never raw
-strings. Every call has a timeout; failures raise `ProxmoxError` with one line naming the host.
+Either way callers get parsed structures from `pve_formats` (CtConfig, FirewallFile, FwRule), never raw strings.
+Every call has a timeout; failures raise `ProxmoxError` with one line naming the host. `preflight()` checks once,
+before any test, that the plane can answer at all (tool present, host reachable, token accepted and allowed).
 """
 from __future__ import annotations
 
 import functools
 import shlex
 import urllib.parse
-from typing import Any
+from typing import Any, Protocol
 
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
@@ -21,11 +23,31 @@ from phoenix_verify.access import probe_log
 from phoenix_verify.access.host_facts import host
 from phoenix_verify.target import Target, TargetError
 
-MISSING_MARKERS = ("does not exist", "no such", "not found")
+# What Proxmox says about a guest that is not there (`Configuration file 'nodes/pve/lxc/999.conf' does not exist`).
+MISSING = "does not exist"
+# The role the token needs (README "API token"); a privilege-separated token has only what its own ACL grants.
+READ_ACL = "pveum acl modify / --tokens '{token}' --roles PVEAuditor"
 
 
 class ProxmoxError(RuntimeError):
     """The control plane could not answer; one line naming the host."""
+
+
+class ControlPlane(Protocol):
+    """The facts the suite reads from the control plane; None means the CT (or snapshot) does not exist."""
+
+    node: str
+    where: str
+
+    def preflight(self, ctids: list[int]) -> None: ...
+    def version(self) -> dict[str, Any] | None: ...
+    def ct_ids(self) -> set[int]: ...
+    def status(self, ctid: int) -> str | None: ...
+    def config(self, ctid: int) -> CtConfig | None: ...
+    def snapshot_config(self, ctid: int, snapshot: str) -> CtConfig | None: ...
+    def snapshots(self, ctid: int) -> dict[str, str | None] | None: ...
+    def ct_firewall(self, ctid: int) -> FirewallFile | None: ...
+    def cluster_firewall(self) -> FirewallFile: ...
 
 
 def _rule_from_api(data: dict[str, Any]) -> FwRule:
@@ -43,131 +65,161 @@ def _config_from_api(data: dict[str, Any]) -> CtConfig:
     return CtConfig(current=current, lxc=[(k, v) for k, v in data.get("lxc", [])], digest=str(data.get("digest", "")))
 
 
-class ProxmoxState:
-    """One node's CT and firewall state; `api` when configured, else the host's pct and /etc/pve."""
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+class ApiPlane:
+    """The REST API (`/api2/json`) with an API token."""
 
     def __init__(self, target: Target) -> None:
         self.node = target.node or "pve"
-        self.access = target.pct
-        self.where = target.api_url or ("local host" if target.pct == "local" else target.pct)
-        self.api: Any = None
-        if target.has_api:
-            url = urllib.parse.urlparse(target.api_url or "")
-            user, _, token_name = (target.token_id or "").partition("!")
-            try:
-                secret = target.token_secret()
-            except TargetError as exc:
-                raise ProxmoxError(str(exc)) from None
-            self.api = ProxmoxAPI(url.hostname, port=url.port or 8006, user=user, token_name=token_name,
-                                  token_value=secret, verify_ssl=target.api_ca_bundle or True,
-                                  timeout=target.api_timeout)
+        self.where = target.api_url or ""
+        self.token_id = target.token_id or ""
+        url = urllib.parse.urlparse(self.where)
+        user, _, token_name = self.token_id.partition("!")
+        try:
+            secret = target.token_secret()
+        except TargetError as exc:
+            raise ProxmoxError(str(exc)) from None
+        self.api: Any = ProxmoxAPI(url.hostname, port=url.port or 8006, user=user, token_name=token_name,
+                                   token_value=secret, verify_ssl=target.api_ca_bundle or True, timeout=target.api_timeout)
 
-    @property
-    def uses_api(self) -> bool:
-        return self.api is not None
-
-    # ------------------------------------------------------------------ transport
     def _get(self, path: str, **params: str) -> Any:
         probe_log.record("api", path=path, params=params)
         try:
             return self.api(path).get(**params)
         except ResourceException as exc:
-            if any(m in str(exc).lower() for m in MISSING_MARKERS):
+            text = f"{exc.content or ''} {exc}"
+            if MISSING in text:
                 return None
-            raise ProxmoxError(f"{self.where}: GET {path}: {str(exc).splitlines()[0]}") from None
+            if exc.status_code == 401:
+                raise ProxmoxError(f"{self.where}: API token {self.token_id} was rejected (401 {_first_line(str(exc.content))}): "
+                                   "check the token id and its secret") from None
+            if exc.status_code == 403:
+                raise ProxmoxError(f"{self.where}: API token {self.token_id} may not read {path} (403 {_first_line(str(exc.content))}): "
+                                   f"grant it read access: {READ_ACL.format(token=self.token_id)}") from None
+            raise ProxmoxError(f"{self.where}: GET {path}: {_first_line(str(exc))}") from None
         except (RequestException, OSError, ValueError) as exc:  # connection/TLS/timeout/JSON: one line
-            raise ProxmoxError(f"{self.where}: GET {path}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+            raise ProxmoxError(f"{self.where}: GET {path}: {type(exc).__name__}: {_first_line(str(exc))}") from None
+
+    def preflight(self, ctids: list[int]) -> None:
+        """Token accepted (`/version`), and allowed what the suite reads: Sys.Audit on / (datacenter firewall) and
+        VM.Audit on the declared CTs (a list endpoint would silently hide them instead of saying 403)."""
+        self._get("version")
+        self._get("cluster/firewall/options")
+        for ctid in ctids[:1]:
+            self._get(f"nodes/{self.node}/lxc/{ctid}/config")
+
+    def version(self) -> dict[str, Any] | None:
+        return self._get("version")
+
+    def ct_ids(self) -> set[int]:
+        return {int(row["vmid"]) for row in self._get(f"nodes/{self.node}/lxc") or []}
+
+    def status(self, ctid: int) -> str | None:
+        data = self._get(f"nodes/{self.node}/lxc/{ctid}/status/current")
+        return None if data is None else str(data.get("status"))
+
+    def config(self, ctid: int) -> CtConfig | None:
+        data = self._get(f"nodes/{self.node}/lxc/{ctid}/config")
+        return None if data is None else _config_from_api(data)
+
+    def snapshot_config(self, ctid: int, snapshot: str) -> CtConfig | None:
+        data = self._get(f"nodes/{self.node}/lxc/{ctid}/config", snapshot=snapshot)
+        return None if data is None else _config_from_api(data)
+
+    def snapshots(self, ctid: int) -> dict[str, str | None] | None:
+        rows = self._get(f"nodes/{self.node}/lxc/{ctid}/snapshot")
+        return None if rows is None else {r["name"]: r.get("parent") for r in rows if r.get("name") != "current"}
+
+    def ct_firewall(self, ctid: int) -> FirewallFile | None:
+        options = self._get(f"nodes/{self.node}/lxc/{ctid}/firewall/options")
+        rules = self._get(f"nodes/{self.node}/lxc/{ctid}/firewall/rules") or []
+        if options is None:
+            return None
+        opts = {k: v for k, v in options.items() if k != "digest"}
+        return FirewallFile(options=opts, rules=[_rule_from_api(r) for r in sorted(rules, key=lambda r: r.get("pos", 0))])
+
+    def cluster_firewall(self) -> FirewallFile:
+        options = self._get("cluster/firewall/options") or {}
+        return FirewallFile(options={k: v for k, v in options.items() if k != "digest"})
+
+
+class HostPlane:
+    """`pct` and `/etc/pve` on the Proxmox host: this machine, or `ssh://user@host` (the user's ssh config)."""
+
+    def __init__(self, target: Target) -> None:
+        self.node = target.node or "pve"
+        self.access = target.pct
+        self.where = "local host" if target.pct == "local" else target.pct
 
     def _sh(self, command: str) -> tuple[int, str, str]:
         try:
             out = probe_log.shell(host(self.access), f"timeout 30 {command}")
-        except RuntimeError as exc:
-            raise ProxmoxError(f"{self.where}: {command}: {str(exc).splitlines()[0] if str(exc) else 'failed'}") from None
+        except RuntimeError as exc:   # testinfra's ssh backend raises with the CommandResult when ssh itself fails
+            result = exc.args[0] if exc.args else None
+            reason = _first_line(getattr(result, "stderr", None) or str(exc)) or "failed"
+            raise ProxmoxError(f"{self.where}: ssh failed: {reason}" if self.access != "local" else f"{self.where}: {command}: {reason}") from None
+        if out.rc == 255 and self.access != "local":
+            raise ProxmoxError(f"{self.where}: ssh failed: {_first_line(out.stderr) or 'rc 255'}")
+        if out.rc == 127:
+            raise ProxmoxError(f"{self.where}: {command.split()[0]}: command not found: run the suite on the Proxmox host "
+                               "or set access.pct = \"ssh://root@<host>\" in the target")
         return out.rc, out.stdout, out.stderr
 
     def _pct(self, *args: str) -> str | None:
         rc, out, err = self._sh("pct " + " ".join(shlex.quote(a) for a in args))
         if rc == 0:
             return out
-        if any(m in err.lower() for m in MISSING_MARKERS):
+        if MISSING in err:
             return None
-        raise ProxmoxError(f"{self.where}: pct {' '.join(args)}: {(err.strip().splitlines() or ['rc ' + str(rc)])[0]}")
+        raise ProxmoxError(f"{self.where}: pct {' '.join(args)}: {_first_line(err) or 'rc ' + str(rc)}")
 
     def _fw_file(self, name: str) -> FirewallFile | None:
         rc, out, _ = self._sh(f"cat /etc/pve/firewall/{shlex.quote(name)}")
         return pve_formats.parse_firewall_file(out) if rc == 0 else None
 
-    # ------------------------------------------------------------------ facts
+    def preflight(self, ctids: list[int]) -> None:
+        """The host answers and has `pct` (`pct list`)."""
+        self._pct("list")
+
     def version(self) -> dict[str, Any] | None:
-        """`GET /version` (None without an API: pct gives no equivalent)."""
-        return self._get("version") if self.api else None
+        """None: pct gives no equivalent of `GET /version`."""
+        return None
 
     def ct_ids(self) -> set[int]:
-        if self.api:
-            return {int(row["vmid"]) for row in self._get(f"nodes/{self.node}/lxc") or []}
         return {int(row["vmid"]) for row in pve_formats.parse_pct_list(self._pct("list") or "")}
 
     def status(self, ctid: int) -> str | None:
-        """"running" / "stopped", or None when the CT does not exist."""
-        if self.api:
-            data = self._get(f"nodes/{self.node}/lxc/{ctid}/status/current")
-            return None if data is None else str(data.get("status"))
         out = self._pct("status", str(ctid))
         return None if out is None else out.split(":", 1)[-1].strip()
 
     def config(self, ctid: int) -> CtConfig | None:
-        if self.api:
-            data = self._get(f"nodes/{self.node}/lxc/{ctid}/config")
-            return None if data is None else _config_from_api(data)
         out = self._pct("config", str(ctid))
         return None if out is None else pve_formats.parse_ct_config(out)
 
     def snapshot_config(self, ctid: int, snapshot: str) -> CtConfig | None:
-        """The config a snapshot recorded (what a clone `--snapname` starts from); None when CT or snapshot is missing."""
-        if self.api:
-            data = self._get(f"nodes/{self.node}/lxc/{ctid}/config", snapshot=snapshot)
-            return None if data is None else _config_from_api(data)
         out = self._pct("config", str(ctid), "--snapshot", snapshot)
         return None if out is None else pve_formats.parse_ct_config(out)
 
     def snapshots(self, ctid: int) -> dict[str, str | None] | None:
-        """Snapshot name -> parent snapshot (without `current`); None when the CT does not exist."""
-        if self.api:
-            rows = self._get(f"nodes/{self.node}/lxc/{ctid}/snapshot")
-            return None if rows is None else {r["name"]: r.get("parent") for r in rows if r.get("name") != "current"}
         out = self._pct("listsnapshot", str(ctid))
         return None if out is None else {n: None for n in pve_formats.parse_listsnapshot(out) if n != "current"}
 
     def ct_firewall(self, ctid: int) -> FirewallFile | None:
-        """The CT's firewall options and rules; None when it has no firewall config."""
-        if self.api:
-            options = self._get(f"nodes/{self.node}/lxc/{ctid}/firewall/options")
-            rules = self._get(f"nodes/{self.node}/lxc/{ctid}/firewall/rules") or []
-            if options is None:
-                return None
-            opts = {k: v for k, v in options.items() if k != "digest"}
-            return FirewallFile(options=opts, rules=[_rule_from_api(r) for r in sorted(rules, key=lambda r: r.get("pos", 0))])
         return self._fw_file(f"{ctid}.fw")
 
     def cluster_firewall(self) -> FirewallFile:
-        if self.api:
-            options = self._get("cluster/firewall/options") or {}
-            return FirewallFile(options={k: v for k, v in options.items() if k != "digest"})
         return self._fw_file("cluster.fw") or FirewallFile()
 
 
-@functools.cache
-def _state(target: Target) -> ProxmoxState:
-    return ProxmoxState(target)
-
-
-def proxmox_state(target: Target) -> ProxmoxState:
-    """One ProxmoxState per target and session (proxmoxer keeps its HTTP session)."""
-    return _state(target)
+def make_plane(target: Target) -> ControlPlane:
+    """The API when the target configures one, else the host's pct and /etc/pve."""
+    return ApiPlane(target) if target.has_api else HostPlane(target)
 
 
 @functools.cache
-def cached(target: Target, what: str, ctid: int | None = None) -> Any:
-    """Memoised reads so many one-line tests about one CT cost one API call."""
-    state = proxmox_state(target)
-    return getattr(state, what)() if ctid is None else getattr(state, what)(ctid)
+def control_plane(target: Target) -> ControlPlane:
+    """One plane per target and session (proxmoxer keeps its HTTP session)."""
+    return make_plane(target)

@@ -50,3 +50,16 @@ def referrer_problems(headers: Mapping[str, str]) -> list[str]:
 def all_problems(headers: Mapping[str, str], hsts_min_age: int = HSTS_MIN_AGE) -> list[str]:
     return (hsts_problems(headers, hsts_min_age) + nosniff_problems(headers) + framing_problems(headers)
             + referrer_problems(headers))
+
+
+def internal_endpoint_problems(path: str, status: int, text: str, own_answers: list[tuple[int, str]]) -> list[str]:
+    """vLLM's unauthenticated /metrics, /version and /health must not be reachable through the gateway. Exposed:
+    any non-refusal that looks like vLLM (its name, Prometheus text) or that is, byte for byte, what a vLLM server
+    answers to `path` inside its own CT (`own_answers`: its /health is an empty 200, its /version a bare JSON)."""
+    if status in (401, 403, 404):
+        return []
+    if "vllm" in text.lower() or "# HELP" in text:
+        return [f"{path} answered {status} with vLLM's own text: {text[:120]!r}"]
+    if status == 200 and any(own == 200 and body.strip() == text.strip() for own, body in own_answers):
+        return [f"{path} answered {status} with a vLLM server's own answer {text.strip()[:80]!r}"]
+    return []

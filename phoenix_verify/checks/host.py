@@ -66,5 +66,7 @@ def admin_user(spec: HostSpec, facts: HostFacts) -> list[str]:
 
 
 def gpu_driver(spec: HostSpec, facts: HostFacts) -> list[str]:
+    if facts.nvidia_driver is None:
+        return [f"host: nvidia driver: expected {spec.nvidia_driver_version}, found no nvidia-smi (no driver installed)"]
     return [] if facts.nvidia_driver == spec.nvidia_driver_version else \
         [f"host: nvidia driver: expected {spec.nvidia_driver_version}, found {facts.nvidia_driver}"]

@@ -77,8 +77,13 @@ def effective_idmap(cfg: CtConfig) -> dict[str, tuple[tuple[int, int, int], ...]
     return {kind: tuple(m[1:] for m in maps if m[0] == kind) for kind in ("u", "g")}
 
 
+def fixed_at_creation(ct: Container, cfg: CtConfig) -> list[str]:
+    """`unprivileged` as declared (absent means 0, as PVE reads it); it cannot be changed on an existing CT."""
+    return _diff(ct, "unprivileged", int(ct.unprivileged), cfg.current.get("unprivileged", 0))
+
+
 def idmap_config(ct: Container, cfg: CtConfig) -> list[str]:
-    problems = _diff(ct, "unprivileged", int(ct.unprivileged), cfg.current.get("unprivileged", 0))
+    problems: list[str] = []
     if ct.unprivileged:
         found = {k: v for k, v in effective_idmap(cfg).items()}
         problems += _diff(ct, "idmap in config", {"u": DEFAULT_IDMAP, "g": DEFAULT_IDMAP}, found)

@@ -17,7 +17,8 @@ from typing import Any
 from phoenix_model.inventory import Inventory
 from phoenix_verify.suite.markers import RUNGS
 
-MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)"}
+MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)",
+                "ct-recreate.sh": "re-create the CT from its template (back it up first): Proxmox fixes unprivileged at creation"}
 
 
 @dataclass

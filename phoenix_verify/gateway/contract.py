@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from phoenix_model.inventory import Container, Inventory
 
+# Defaults for the static analysis (`lint-nginx`, drift) when no target names the gateway's hostnames; live runs
+# take them from the target's `gateway.hostnames` (see `hosts_from`).
 MAIN_HOST = "phoenix.local"
 PORTAINER_HOST = "portainer.phoenix.local"
 WEBSOCKET_ROLES = ("n8n", "portainer", "openwebui")
@@ -48,28 +50,37 @@ def _upstream(ct: Container) -> str:
     return f"{ct.network.ip.ip}:{port_of(ct)}"
 
 
-def routes(inv: Inventory) -> tuple[Route, ...]:
+def hosts_from(hostnames: tuple[str, ...] | list[str]) -> tuple[str, str]:
+    """(main host, portainer host) from a target's `gateway.hostnames`: the first name serves the path routes; the
+    portainer vhost is the name whose leftmost label is `portainer` (strategy §3.1.2), else `portainer.<main>`."""
+    if not hostnames:
+        return MAIN_HOST, PORTAINER_HOST
+    main = next((h for h in hostnames if not h.startswith("portainer.")), hostnames[0])
+    return main, next((h for h in hostnames if h.startswith("portainer.")), f"portainer.{main}")
+
+
+def routes(inv: Inventory, main_host: str = MAIN_HOST, portainer_host: str = PORTAINER_HOST) -> tuple[Route, ...]:
     """Every §3.1.2 route the inventory implies (first CT of a role serves it, as the gateway renders it)."""
     out: list[Route] = []
     for ct in inv.by_role("qdrant")[:1]:
-        out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", MAIN_HOST, _upstream(ct),
+        out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", main_host, _upstream(ct),
                          direct_path="/healthz"))
     vllm = [c for c in inv.by_role("vllm") if c.vllm and not c.is_template]
     for ct in [c for c in vllm if c.vllm.model_type != "embedding"][:1]:
-        out.append(Route("vllm-chat", ct, "POST", "/v1/chat/completions", "/v1/chat/completions", MAIN_HOST,
+        out.append(Route("vllm-chat", ct, "POST", "/v1/chat/completions", "/v1/chat/completions", main_host,
                          _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/chat/completions"))
     for ct in [c for c in vllm if c.vllm.model_type == "embedding"][:1]:
-        out.append(Route("vllm-embeddings", ct, "POST", "/v1/embeddings", "/v1/embeddings", MAIN_HOST,
+        out.append(Route("vllm-embeddings", ct, "POST", "/v1/embeddings", "/v1/embeddings", main_host,
                          _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/embeddings"))
     for ct in inv.by_role("n8n")[:1]:
-        out.append(Route("n8n", ct, "GET", "/n8n/", "/n8n/", MAIN_HOST, _upstream(ct),
+        out.append(Route("n8n", ct, "GET", "/n8n/", "/n8n/", main_host, _upstream(ct),
                          websocket="/n8n/rest/push", direct_path="/healthz"))
     for ct in inv.by_role("portainer")[:1]:
-        out.append(Route("portainer", ct, "GET", "/", "/", PORTAINER_HOST, _upstream(ct), scheme="https",
+        out.append(Route("portainer", ct, "GET", "/", "/", portainer_host, _upstream(ct), scheme="https",
                          websocket="/api/websocket/exec", by_hostname_only=True,
                          direct_path="/api/status"))
     for ct in inv.by_role("openwebui")[:1]:
-        out.append(Route("openwebui", ct, "GET", "/", "/", MAIN_HOST, _upstream(ct),
+        out.append(Route("openwebui", ct, "GET", "/", "/", main_host, _upstream(ct),
                          websocket="/ws/socket.io/?EIO=4&transport=websocket"))
     return tuple(out)
 

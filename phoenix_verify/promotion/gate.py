@@ -17,7 +17,7 @@ from typing import Any
 from phoenix_model.inventory import Container, InventoryError, load_inventory
 from phoenix_verify.access.clone_facts import rootfs_facts
 from phoenix_verify.access.ct_facts import ROLE_UNITS
-from phoenix_verify.access.proxmox import ProxmoxError, ProxmoxState
+from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, make_plane
 from phoenix_verify.promotion import clone_drift
 from phoenix_verify.suite import topology_svg
 from phoenix_verify.suite.redact import redact, redact_obj
@@ -64,7 +64,7 @@ def declared_clone(target: Target, ctid: int) -> tuple[Container, Container, str
     return ct, template, template.template_snapshot or "pre-configured"
 
 
-def compare(state: ProxmoxState, ct: Container, template: Container, snapshot: str, access: str,
+def compare(state: ControlPlane, ct: Container, template: Container, snapshot: str, access: str,
             evidence: list[str]) -> clone_drift.Comparison:
     template_cfg = state.snapshot_config(template.ctid, snapshot)
     evidence.append(f"pct config {template.ctid} --snapshot {snapshot}")
@@ -104,7 +104,7 @@ def decide(target: Target, ctid: int, out_dir: Path) -> Verdict:
     verdict = Verdict(ctid, ct.name, f"ct{template.ctid}@{snapshot}")
     run_dir = record_base(out_dir, verdict)
     try:
-        state = ProxmoxState(target)
+        state = make_plane(target)
         if state.status(ctid) is None:
             raise Undecided(f"ct{ctid} does not exist on node {state.node}")
         doc = run_suite(["tests", f"--ctid={ctid}", "-m", LAYERS], run_dir, str(target.source))

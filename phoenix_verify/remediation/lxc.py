@@ -136,6 +136,12 @@ def fixed_at_creation(ct: Any, conf: Any) -> None:
             f"{wanted['unprivileged']}). Nothing was changed.")
 
 
+def plan_ct_recreate(ctx: Context, ctid: str) -> Plan:
+    ct = ctx.container(ctid)
+    fixed_at_creation(ct, read_ct_config(ctx, ct.ctid))
+    return Plan(notes=[f"ct{ct.ctid}: unprivileged is as declared: nothing to do"])
+
+
 def plan_idmap(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     conf = read_ct_config(ctx, ct.ctid)

@@ -30,6 +30,7 @@ PLANNERS: dict[str, Callable[..., Plan]] = {
     "cluster-firewall": firewall.plan_cluster_firewall,
     "shared-volume-owner": host.plan_shared_volume_owner,
     "idmap": lxc.plan_idmap,
+    "ct-recreate": lxc.plan_ct_recreate,
     "mountpoint": lxc.plan_mountpoint,
     "service-restart": services.plan_service_restart,
     "vllm-restart": services.plan_vllm_restart,

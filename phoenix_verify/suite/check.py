@@ -7,6 +7,7 @@ settings and rootdir are passed explicitly, so test ids read `tests/<layer>/...`
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
 from phoenix_verify import locations
@@ -33,9 +34,9 @@ def pytest_args(user_args: list[str]) -> list[str]:
 
 
 def run(user_args: list[str]) -> int:
-    import pytest
-
+    """pytest in a fresh interpreter: this process has imported phoenix_verify already, too early for pytest's
+    assertion rewriting of the plugin."""
     if not locations.suite_dir().is_dir():
         print(f"phoenix-verify: {locations.suite_dir()}: the conformance tests are missing from this install", file=sys.stderr)
         return 2
-    return int(pytest.main(pytest_args(user_args)))
+    return subprocess.run([sys.executable, "-m", "pytest", *pytest_args(user_args)], check=False).returncode

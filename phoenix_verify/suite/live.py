@@ -5,30 +5,66 @@ checks of a CT that is declared stopped.
 """
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 
 from phoenix_model.inventory import Container
+from phoenix_model.pve_formats import CtConfig, FirewallFile
 from phoenix_verify.access import reachability
 from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
 from phoenix_verify.access.pct_backend import PctError
-from phoenix_verify.access.proxmox import ProxmoxError, cached
+from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, control_plane
 from phoenix_verify.checks import firewall
 from phoenix_verify.suite import params
 
+T = TypeVar("T")
 
-def pve(what: str, ctid: int | None = None) -> Any:
-    """A memoised ProxmoxState read (`config`, `status`, `snapshots`, `ct_firewall`, `cluster_firewall`, ...)."""
+
+def _read(read: Callable[[ControlPlane], T]) -> T:
     try:
-        return cached(params.target(), what, ctid)
+        return read(control_plane(params.target()))
     except ProxmoxError as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
-def config(ct: Container) -> Any:
-    cfg = pve("config", ct.ctid)
+# Memoised control-plane reads, so many one-line tests about one CT cost one call each.
+@functools.cache
+def status(ctid: int) -> str | None:
+    """"running" / "stopped", or None when the CT does not exist."""
+    return _read(lambda plane: plane.status(ctid))
+
+
+@functools.cache
+def ct_config(ctid: int) -> CtConfig | None:
+    return _read(lambda plane: plane.config(ctid))
+
+
+@functools.cache
+def snapshots(ctid: int) -> dict[str, str | None] | None:
+    return _read(lambda plane: plane.snapshots(ctid))
+
+
+@functools.cache
+def ct_firewall(ctid: int) -> FirewallFile | None:
+    return _read(lambda plane: plane.ct_firewall(ctid))
+
+
+@functools.cache
+def cluster_firewall() -> FirewallFile:
+    return _read(lambda plane: plane.cluster_firewall())
+
+
+@functools.cache
+def version() -> dict[str, Any] | None:
+    return _read(lambda plane: plane.version())
+
+
+def config(ct: Container) -> CtConfig:
+    cfg = ct_config(ct.ctid)
     if cfg is None:
         pytest.fail(f"ct{ct.ctid}: does not exist on the node", pytrace=False)
     return cfg
@@ -55,18 +91,18 @@ def host() -> HostFacts:
 def require_service(ct: Container) -> None:
     """Service checks (vLLM's API, gateway routes to the CT) judge a running service: a stopped CT or role unit is
     the lxc layer's failure, reported once there, so here the check is skipped with the reason."""
-    status = pve("status", ct.ctid)
-    if status != "running":
-        pytest.skip(f"ct{ct.ctid} is {status or 'absent'}: the lxc layer reports it")
+    state = status(ct.ctid)
+    if state != "running":
+        pytest.skip(f"ct{ct.ctid} is {state or 'absent'}: the lxc layer reports it")
     unit = ROLE_UNITS.get(ct.role)
     if unit is None:
         return
     try:
-        state = ct_facts(ct, params.target().pct).units.get(unit, "not probed")
+        unit_state = ct_facts(ct, params.target().pct).units.get(unit, "not probed")
     except PctError as exc:
         pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
-    if state != "active":
-        pytest.skip(f"ct{ct.ctid}: {unit} is {state}: the lxc layer reports it")
+    if unit_state != "active":
+        pytest.skip(f"ct{ct.ctid}: {unit} is {unit_state}: the lxc layer reports it")
 
 
 def require_gateway_path(ct: Container) -> None:

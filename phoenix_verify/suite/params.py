@@ -86,3 +86,16 @@ def pairs(items: Iterable[tuple[Container, Any, str]]) -> list[Any]:
         pytest.param(ct, value, id=f"{ct.slug}-{suffix}", marks=[pytest.mark.ctid(ct.ctid, n=ct.ctid)])
         for ct, value, suffix in items
     ]
+
+
+def routes() -> tuple[Any, ...]:
+    """The gateway contract's routes with the hostnames the target declares (`gateway.hostnames`)."""
+    from phoenix_verify.gateway import contract
+
+    return contract.routes(inventory(), *contract.hosts_from(target().gateway_hostnames))
+
+
+def main_host() -> str:
+    from phoenix_verify.gateway import contract
+
+    return contract.hosts_from(target().gateway_hostnames)[0]

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
+from phoenix_verify.access.proxmox import HostPlane, ProxmoxError, control_plane
 from phoenix_verify.suite import activation, markers, params, reports, selection, stats
 from phoenix_verify.suite.redact import redact
+from phoenix_verify.target import Target
 
 ACTIVE = pytest.StashKey[bool]()
 
@@ -68,7 +70,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtestloop(session: pytest.Session) -> None:
     """Conformance tests need the target: stop before the first one (one line) if it is unusable, e.g. the lab is down."""
     if _active(session.config) and not session.config.option.collectonly and any(markers.layer_of(item) for item in session.items):
-        params.target()
+        target = params.target()
+        if target.is_live and any(not item.get_closest_marker("static") for item in session.items):
+            _preflight(target)
+
+
+def _preflight(target: Target) -> None:
+    """Once, before any test: the control plane answers (tool present, host reachable, ssh key accepted, token valid
+    and allowed) and pct reaches the host, or the run stops with one line instead of every test failing alike."""
+    ctids = sorted(params.inventory().containers)
+    try:
+        plane = control_plane(target)
+        plane.preflight(ctids)
+        if not isinstance(plane, HostPlane):
+            HostPlane(target).preflight(ctids)    # in-CT facts go through pct whatever the control plane is
+    except ProxmoxError as exc:
+        pytest.exit(str(exc), returncode=2)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -109,6 +126,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["phoenix_stats"] = stats.snapshot()
 
 
+@pytest.hookimpl(optionalhook=True)   # an xdist hook: the plugin also loads with -p no:xdist
 def pytest_testnodedown(node: Any, error: Any) -> None:
     stats.merge(getattr(node, "workeroutput", {}).get("phoenix_stats", {}))
 

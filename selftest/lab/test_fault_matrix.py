@@ -51,7 +51,7 @@ def test_fault_is_detected_diagnosed_and_remediated(name: str, tmp_path: Path) -
             row["remediated"] = f"manual: {manual.get('manual_step')}"
             assert not manual["automatic"] and manual["manual_step"]
             return
-        fix = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "remediate", "--apply", "--report",
+        fix = subprocess.run([sys.executable, "-m", "phoenix_verify.cli", "remediate", "--apply", "--allow-disruptive", "--report",
                               str(tmp_path / "broken" / "latest.json")], check=False, cwd=REPO, capture_output=True, text=True, timeout=1200)
         row["remediated"] = " ".join(rc["remediation"].removeprefix("remediate/") for rc in broken["root_causes"])   # what ran
         healed = suite(tmp_path / "healed")

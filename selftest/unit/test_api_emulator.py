@@ -29,6 +29,8 @@ from phoenix_lab.api_server import build_server
 from phoenix_lab.api_tokens import ensure_token, token_file
 from phoenix_lab.paths import TOKEN_ID, LabPaths
 from phoenix_model.pve_formats import parse_firewall_file
+from phoenix_verify.access.proxmox import ApiPlane, ProxmoxError
+from phoenix_verify.target import Target
 
 REPO = Path(__file__).resolve().parents[2]
 NET0 = "name=eth0,bridge=vmbr0,firewall=1,gw=198.18.0.1,hwaddr=BC:24:11:00:09:51,ip=198.18.0.151/24,type=veth"
@@ -501,3 +503,31 @@ def test_proxmoxer_local_backend_runs_lab_pvesh(lab: Lab, tmp_path: Path, monkey
     with pytest.raises(ResourceException) as exc:
         prox.nodes("pve").lxc(999).config.get()
     assert exc.value.status_code == 500
+
+
+# ------------------------------------------------------------------ the suite's preflight against PVE's answers
+def _api_target(lab: Lab, token_id: str, secret: str, monkeypatch: pytest.MonkeyPatch) -> Target:
+    monkeypatch.setenv("PHX_TEST_SECRET", secret)
+    return Target(source=Path("phoenix.toml"), inventory_dir=Path("inv"), node="pve", api_url=f"https://127.0.0.1:{lab.port}",
+                  api_ca_bundle=str(lab.ca), token_id=token_id, token_secret_env="PHX_TEST_SECRET")
+
+
+def test_preflight_passes_with_the_lab_token(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    ApiPlane(_api_target(lab, TOKEN_ID, lab.secret, monkeypatch)).preflight([951])
+
+
+def test_preflight_names_a_rejected_token_in_one_line(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    plane = ApiPlane(_api_target(lab, TOKEN_ID, "33333333-3333-4333-8333-333333333333", monkeypatch))
+    with pytest.raises(ProxmoxError) as exc:
+        plane.preflight([951])
+    assert "\n" not in str(exc.value) and f"API token {TOKEN_ID} was rejected (401" in str(exc.value)
+
+
+def test_preflight_names_the_missing_privilege_and_the_acl(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A privilege-separated token without an ACL: PVE answers 403 naming path and privilege; the line says what to grant."""
+    plane = ApiPlane(_api_target(lab, BARE_TOKEN, "22222222-2222-4222-8222-222222222222", monkeypatch))
+    with pytest.raises(ProxmoxError) as exc:
+        plane.preflight([951])
+    text = str(exc.value)
+    assert "\n" not in text and "(403 Permission check failed (/, Sys.Audit))" in text
+    assert f"pveum acl modify / --tokens '{BARE_TOKEN}' --roles PVEAuditor" in text

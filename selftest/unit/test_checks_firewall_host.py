@@ -76,3 +76,14 @@ def test_shared_dir_owner_and_mode(inv) -> None:
 def test_api_version_shape() -> None:
     assert host.api_version({"version": "8.2.4", "release": "8.2", "repoid": "faa83925"}) == []
     assert host.api_version({"version": "eight"}) != []
+
+
+def test_declared_gpus_without_a_driver_fail(inv) -> None:
+    """No nvidia-smi on a host whose CTs are assigned GPUs is a failure naming the driver, never a skip."""
+    def facts(driver: str | None) -> HostFacts:
+        return HostFacts((), True, (), (), None, False, {}, nvidia_driver=driver)
+
+    want = inv.host.nvidia_driver_version
+    assert host.gpu_driver(inv.host, facts(want)) == []
+    assert host.gpu_driver(inv.host, facts(None)) == [f"host: nvidia driver: expected {want}, found no nvidia-smi (no driver installed)"]
+    assert "found 535.0" in host.gpu_driver(inv.host, facts("535.0"))[0]

@@ -33,7 +33,7 @@ def ct951(lab_dir):
     return load_inventory(lab_dir).container(951)
 
 
-@pytest.mark.parametrize("check", [lxc.net0, lxc.idmap_config, lxc.apparmor, lxc.features, lxc.gpu_lines,
+@pytest.mark.parametrize("check", [lxc.net0, lxc.fixed_at_creation, lxc.idmap_config, lxc.apparmor, lxc.features, lxc.gpu_lines,
                                    lxc.undeclared_mounts, lxc.startup_order])
 def test_conforming_config_has_no_problems(ct951, check) -> None:
     assert check(ct951, parse_ct_config(GOOD_951)) == []
@@ -46,9 +46,8 @@ def test_net0_names_the_field_and_both_values(ct951) -> None:
 
 def test_missing_idmap_lines_and_privileged_are_reported(ct951) -> None:
     text = GOOD_951.replace("unprivileged: 1\n", "").replace("lxc.idmap: g 0 100000 65536\n", "")
-    problems = lxc.idmap_config(ct951, parse_ct_config(text))
-    assert problems[0] == "ct951 unprivileged: expected 1, found 0"
-    assert any("lxc.idmap lines" in p for p in problems)
+    assert lxc.fixed_at_creation(ct951, parse_ct_config(text)) == ["ct951 unprivileged: expected 1, found 0"]
+    assert any("lxc.idmap lines" in p for p in lxc.idmap_config(ct951, parse_ct_config(text)))
 
 
 def test_undeclared_mount_is_named(ct951) -> None:

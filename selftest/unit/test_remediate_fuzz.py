@@ -79,7 +79,7 @@ def arg_kinds(script: str) -> list[str]:
     """The positional arguments a script takes, from its usage line."""
     usage = re.search(r'Usage: \S+ \[--apply\]([^\n"]*)', (REMEDIATE / script).read_text())
     assert usage is not None, script
-    return usage.group(1).split()
+    return [word for word in usage.group(1).split() if not word.startswith("[")]   # options like [--allow-disruptive]
 
 
 def valid(kind: str, value: str) -> bool:

@@ -669,3 +669,13 @@ def test_planner_is_importable_without_side_effects() -> None:
         check=False,
     )
     assert result.returncode == 2 and "unknown class" in result.stderr
+
+
+def test_ct_recreate_names_the_manual_step_and_changes_nothing(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "gateway")
+    same = host.run("ct-recreate.sh", str(ct.ctid), apply=True)
+    assert (same.returncode, same.stdout, host.mutating_calls()) == (0, "", []) and "nothing to do" in same.stderr
+    host.edit_conf(ct.ctid, lambda lines: [line for line in lines if not line.startswith("unprivileged:")])
+    differs = host.run("ct-recreate.sh", str(ct.ctid), apply=True, disruptive=True)
+    assert (differs.returncode, differs.stdout, host.mutating_calls()) == (3, "", []), differs.stderr
+    assert "unprivileged is 0 on the node, the inventory declares 1" in differs.stderr

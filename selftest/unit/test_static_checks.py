@@ -66,3 +66,15 @@ def test_dependency_that_does_not_start_at_boot(lab_dir: Path) -> None:
     inv = dataclasses.replace(inv, containers={**inv.containers, 953: gateway})
     assert static_config.dependency_order(inv, inv.container(954)) == [
         "ct954: depends on ct953, which does not start at boot"]
+
+
+def test_vllm_internal_endpoints_exposure_can_fail() -> None:
+    """/health is an empty 200 and /version a bare JSON in vLLM: the gateway passing them through is exposure even
+    though neither text names vLLM."""
+    from phoenix_verify.checks.headers import internal_endpoint_problems
+
+    assert internal_endpoint_problems("/health", 200, "", [(200, "")]) != []
+    assert internal_endpoint_problems("/version", 200, '{"version":"0.6.3"}', [(200, '{"version":"0.6.3"}')]) != []
+    assert internal_endpoint_problems("/metrics", 200, "# HELP vllm:num_requests_running", []) != []
+    assert internal_endpoint_problems("/health", 404, "", [(200, "")]) == []
+    assert internal_endpoint_problems("/health", 200, "gateway ok", [(200, "")]) == []

@@ -94,3 +94,11 @@ def test_chat_semantics_defaults_on(tmp_path: Path, text: str, expected: bool) -
 def test_chat_semantics_must_be_a_boolean(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match=r"vllm.chat_semantics: expected true or false"):
         parse_target(write(tmp_path, "[inventory]\nconfig_dir = 'x'\n[vllm]\nchat_semantics = 'no'\n"))
+
+
+def test_host_gpus_flag(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text('[inventory]\nconfig_dir = "."\n[host]\ngpus = false\n')
+    assert parse_target(tmp_path / "t.toml").gpus is False
+    (tmp_path / "t.toml").write_text('[inventory]\nconfig_dir = "."\n[host]\ngpus = "no"\n')
+    with pytest.raises(TargetError, match="host.gpus: expected true or false"):
+        parse_target(tmp_path / "t.toml")

@@ -48,3 +48,25 @@ def test_probe_negotiates_tls10_and_is_refused_tls12(legacy_server: int) -> None
     except AssertionError:
         pytest.skip("this OpenSSL build cannot speak TLS 1.0 even at SECLEVEL 0")
     assert tls.handshake_version("127.0.0.1", "localhost", "TLSv1.2", port=legacy_server) is None
+
+
+def test_this_client_can_offer_what_the_probe_saw(legacy_server: int) -> None:
+    """client_can_offer agrees with a real handshake: when the probe saw TLS 1.0 negotiated, the client can offer it."""
+    seen = tls.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server)
+    assert tls.client_can_offer("TLSv1") == (seen == "TLSv1")
+    assert tls.client_can_offer("TLSv1.2")
+
+
+@pytest.mark.parametrize(("hostname", "names", "ok"), [
+    ("portainer.phoenix.local", ["*.phoenix.local"], True),          # a valid wildcard certificate
+    ("Portainer.Phoenix.Local", ["*.phoenix.local"], True),
+    ("phoenix.local", ["phoenix.local", "*.phoenix.local"], True),
+    ("phoenix.local", ["*.phoenix.local"], False),                   # the wildcard needs one label
+    ("a.b.phoenix.local", ["*.phoenix.local"], False),               # ... exactly one
+    ("phoenix.local", ["*.local"], False),                           # never over a single-label suffix
+    ("portainer.phoenix.local", ["portainer.*.local"], False),       # only the leftmost label
+    ("portainer.phoenix.local", ["p*.phoenix.local"], False),        # only a whole label
+    ("n8n.phoenix.local", ["portainer.phoenix.local"], False),
+])
+def test_san_matching_is_rfc6125(hostname: str, names: list[str], ok: bool) -> None:
+    assert tls.san_matches(hostname, names) is ok

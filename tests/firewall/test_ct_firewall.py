@@ -18,29 +18,29 @@ def _rule_id(rule) -> str:
 @pytest.mark.remediate("net0-firewall.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled))
 def test_net0_has_firewall_flag(ct: Container) -> None:
-    assert firewall.net0_firewall(ct, live.pve("config", ct.ctid)) == []
+    assert firewall.net0_firewall(ct, live.ct_config(ct.ctid)) == []
 
 
 @pytest.mark.remediate("ct-firewall-enable.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled))
 def test_ct_firewall_enabled(ct: Container) -> None:
-    assert firewall.fw_enabled(ct, live.pve("ct_firewall", ct.ctid)) == []
+    assert firewall.fw_enabled(ct, live.ct_firewall(ct.ctid)) == []
 
 
 @pytest.mark.remediate("ct-firewall-rules.sh", "{ctid}")
 @pytest.mark.parametrize(("ct", "rule"), params.pairs((ct, r, _rule_id(r)) for ct in FIREWALLED for r in ct.firewall.rules))
 def test_declared_rule_present(ct: Container, rule) -> None:
-    assert firewall.rule_present(ct, rule, live.pve("ct_firewall", ct.ctid)) == []
+    assert firewall.rule_present(ct, rule, live.ct_firewall(ct.ctid)) == []
 
 
 @pytest.mark.remediate("ct-firewall-rules.sh", "{ctid}")
 @pytest.mark.parametrize(("ct", "port"), params.pairs((ct, p, str(p)) for ct in FIREWALLED for p in sorted({m.container for m in ct.ports})))
 def test_declared_port_has_live_rule(ct: Container, port: int) -> None:
-    assert firewall.port_has_live_rule(ct, port, live.pve("ct_firewall", ct.ctid)) == []
+    assert firewall.port_has_live_rule(ct, port, live.ct_firewall(ct.ctid)) == []
 
 
 @pytest.mark.rung("path")
 @pytest.mark.remediate("ct-firewall-enable.sh", "{ctid}")
 @pytest.mark.parametrize(("ct", "port"), params.pairs((ct, p, str(p)) for ct in INV.services() for p in sorted({m.container for m in ct.ports})))
 def test_declared_port_not_exposed(ct: Container, port: int) -> None:
-    assert firewall.exposed(ct, port, live.pve("config", ct.ctid), live.pve("ct_firewall", ct.ctid)) == []
+    assert firewall.exposed(ct, port, live.ct_config(ct.ctid), live.ct_firewall(ct.ctid)) == []

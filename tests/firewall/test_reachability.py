@@ -22,10 +22,10 @@ CELLS = [
 
 @pytest.mark.parametrize(("dest", "src", "cell"), CELLS)
 def test_reachability_cell(dest: Container, src: reachability.Source, cell: reachability.Cell, record_property) -> None:
-    if live.pve("cluster_firewall").options.get("enable") != 1:
+    if live.cluster_firewall().options.get("enable") != 1:
         pytest.skip("the datacenter firewall is disabled: host layer (test_datacenter_firewall_policy)")
     for ctid in (dest.ctid, src.ctid):
-        if ctid is not None and live.pve("status", ctid) != "running":
+        if ctid is not None and live.status(ctid) != "running":
             pytest.skip(f"ct{ctid} is not running: lxc layer (test_exists_and_status_matches_start_at_boot)")
     try:
         seen = reachability.observe(INV, firewall.allowed, src, cell, params.target().pct)

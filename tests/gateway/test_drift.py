@@ -6,7 +6,6 @@ import pytest
 
 from phoenix_verify.access.gateway_files import fetch_nginx_config
 from phoenix_verify.access.pct_backend import pct_host, spec_for
-from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.gateway.nginx_lint import Config, Finding, lint, load
 from phoenix_verify.gateway.properties import RULES as PROPERTY_RULES
@@ -15,7 +14,7 @@ from phoenix_verify.suite import params
 GATEWAY = params.inventory().gateway()
 CTID = GATEWAY.ctid if GATEWAY else 0
 RULES = ("upstream-undeclared", "nginx-plus-only", "cache-zone-undefined", *PROPERTY_RULES)
-ROUTES = gateway_contract.routes(params.inventory())
+ROUTES = params.routes()
 pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, pytest.mark.static, pytest.mark.ctid(CTID),
               pytest.mark.skipif(GATEWAY is None, reason="the inventory declares no gateway CT")]
 

@@ -6,13 +6,12 @@ import pytest
 
 from phoenix_verify.access.http import websocket_opens
 from phoenix_verify.checks import routing
-from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.suite import live, params
 
 GATEWAY_CTID = str(params.inventory().gateway().ctid) if params.inventory().gateway() else "?"
 pytestmark = [pytest.mark.rung("gateway-route"), pytest.mark.gateway, pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)]
-ROUTES = gateway_contract.routes(params.inventory())
+ROUTES = params.routes()
 
 
 def _param(route: Route) -> object:

@@ -20,6 +20,9 @@ HOSTS = list(TARGET.gateway_hostnames)
 @pytest.mark.remediate("gateway-config.sh", GATEWAY_CTID)
 @pytest.mark.parametrize("version", ["TLSv1", "TLSv1.1"])
 def test_legacy_tls_is_refused(version: str) -> None:
+    if not tls.client_can_offer(version):
+        pytest.skip(f"this machine's OpenSSL cannot offer {version} even at SECLEVEL 0: whether the gateway refuses it "
+                    "cannot be judged from here (run the suite from a host whose OpenSSL still speaks it)")
     assert tls.handshake_version(TARGET.gateway_address, HOSTS[0], version) is None
 
 
@@ -36,7 +39,7 @@ def test_certificate_verifies_and_names_the_host(hostname: str) -> None:
         cert = tls.peer_certificate(TARGET.gateway_address, hostname, TARGET.gateway_ca_bundle)
     except ssl.SSLCertVerificationError as exc:
         pytest.fail(f"{hostname}: certificate does not verify against {TARGET.gateway_ca_bundle}: {exc.verify_message}")
-    assert hostname in tls.san_dns_names(cert)
+    assert tls.san_matches(hostname, tls.san_dns_names(cert)), f"{hostname}: not named by {tls.san_dns_names(cert)}"
 
 
 @pytest.mark.remediate("gateway-cert.sh")

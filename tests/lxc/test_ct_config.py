@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 @pytest.mark.remediate("ct-start.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.cts())
 def test_exists_and_status_matches_start_at_boot(ct: Container) -> None:
-    assert lxc.status(ct, live.pve("status", ct.ctid)) == []
+    assert lxc.status(ct, live.status(ct.ctid)) == []
 
 
 @pytest.mark.remediate("ct-config.sh", "{ctid}")

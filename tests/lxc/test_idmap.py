@@ -8,6 +8,12 @@ from phoenix_verify.suite import live, params
 pytestmark = [pytest.mark.lxc, pytest.mark.rung("ct-config")]
 
 
+@pytest.mark.remediate("ct-recreate.sh", "{ctid}")
+@pytest.mark.parametrize("ct", params.cts())
+def test_unprivileged_is_as_declared(ct: Container) -> None:
+    assert lxc.fixed_at_creation(ct, live.config(ct)) == []
+
+
 @pytest.mark.remediate("idmap.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.cts())
 def test_unprivileged_idmap_in_config(ct: Container) -> None:

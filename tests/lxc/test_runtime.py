@@ -30,7 +30,7 @@ DEPS = [  # the failing object is the dependency, so the test is marked with its
 @pytest.mark.rung("deps")
 @pytest.mark.parametrize(("ct", "dep"), DEPS)
 def test_dependency_running(ct: Container, dep: int) -> None:
-    assert lxc.dependencies_running(ct, {dep: live.pve("status", dep)}) == []
+    assert lxc.dependencies_running(ct, {dep: live.status(dep)}) == []
 
 
 @pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")

@@ -12,7 +12,7 @@ INV = params.inventory()
 @pytest.mark.remediate("template-snapshot.sh", "{ctid}")
 @pytest.mark.parametrize("ct", params.cts(lambda ct: bool(ct.template_snapshot)))
 def test_template_has_snapshot(ct: Container) -> None:
-    assert lxc.template_snapshot(ct, live.pve("snapshots", ct.ctid)) == []
+    assert lxc.template_snapshot(ct, live.snapshots(ct.ctid)) == []
 
 
 CLONES = [  # the snapshot lives on the source, so the test is marked with the source's CTID
@@ -25,4 +25,4 @@ CLONES = [  # the snapshot lives on the source, so the test is marked with the s
 @pytest.mark.parametrize("ct", CLONES)
 def test_clone_source_has_parent_snapshot(ct: Container) -> None:
     source = INV.container(ct.clone_from)
-    assert lxc.clone_source(ct, source, live.pve("snapshots", source.ctid)) == []
+    assert lxc.clone_source(ct, source, live.snapshots(source.ctid)) == []

@@ -10,14 +10,13 @@ import pytest
 
 from phoenix_model.inventory import Container
 from phoenix_verify.checks import openai_contract as oc
-from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.suite import params
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
     import openai
 
 pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm]
-ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
+ROUTES = {r.name: r for r in params.routes()}
 ROUTED_EMBED = params.services(lambda ct: "vllm-embeddings" in ROUTES and ct.ctid == ROUTES["vllm-embeddings"].ct.ctid)
 QDRANT = params.services(lambda ct: ct.role == "qdrant")
 BATCH = ["the gateway terminates TLS", "qdrant stores vectors", "containers run unprivileged"]

@@ -13,14 +13,13 @@ from phoenix_verify.access.ct_facts import ct_facts
 from phoenix_verify.access.http import direct_request
 from phoenix_verify.checks import openai_contract as oc
 from phoenix_verify.checks.vllm_process import arg_problems
-from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.suite import params
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only the tests using `oai` load it (via the fixture)
     import openai
 
 pytestmark = [pytest.mark.rung("service"), pytest.mark.vllm]
-ROUTES = {r.name: r for r in gateway_contract.routes(params.inventory())}
+ROUTES = {r.name: r for r in params.routes()}
 VLLM = params.services(lambda ct: ct.vllm is not None)
 CHAT = params.services(lambda ct: ct.vllm is not None and ct.vllm.model_type != "embedding")
 ROUTED_CHAT = [p for p in CHAT if "vllm-chat" in ROUTES and p.values[0].ctid == ROUTES["vllm-chat"].ct.ctid]
