@@ -90,6 +90,22 @@ def test_describe_lists_every_guest_the_gateway_and_its_routes(inv: Any) -> None
     assert topo["host"]["bridge"] == inv.host.bridge
 
 
+def test_vms_of_a_later_generation_are_drawn_as_guests(reference_dir: Path) -> None:
+    newer = reference_dir.parent / "phoenix-config-0385ea2"
+    if not (newer / "phoenix_vm_configs.json").is_file():
+        pytest.skip(f"no Phoenix generation with VMs at {newer}")
+    inv = load_inventory(newer)
+    assert inv.vms, "the 0385ea2 generation declares VMs"
+    topo = topology_svg.describe(inv)
+    assert {g["id"] for g in topo["guests"]} == set(inv.containers) | set(inv.vms)
+    doc = {"exitstatus": 0, "topology": topo, "root_causes": [],
+           "tests": [rec(f"tests/lxc/t.py::test_x[vm{vmid}]", "passed", "lxc", vmid) for vmid in inv.vms]}
+    svg = topology_svg.render(doc)
+    for vm in inv.vms.values():
+        assert f"vm{vm.vmid} {vm.name}" in group(svg, f"guest:{vm.vmid}")
+    assert all(f'id="m-guest-{vmid}"' in review.render_matrix(doc) for vmid in inv.vms)
+
+
 def test_checks_are_placed_on_the_object_they_are_about(inv: Any) -> None:
     topo = topology_svg.describe(inv)
     gw = inv.gateway().ctid
