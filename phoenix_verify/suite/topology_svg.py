@@ -33,9 +33,15 @@ def describe(inv: Inventory) -> dict[str, Any]:
     by_ct: dict[int, list[str]] = {}
     for route in routes(inv):
         by_ct.setdefault(route.ct.ctid, []).append(route.test_id)
-    guests = [{"id": ct.ctid, "kind": "ct", "name": ct.name, "role": ct.role, "address": str(ct.network.ip.ip),
-               "template": ct.is_template, "routes": sorted(set(by_ct.get(ct.ctid, [])))}
-              for ct in sorted(inv.containers.values(), key=lambda c: c.ctid)]
+    guests: list[dict[str, Any]] = [{"id": ct.ctid, "kind": "ct", "name": ct.name, "role": ct.role, "address": str(ct.network.ip.ip),
+                                      "template": ct.is_template, "routes": sorted(set(by_ct.get(ct.ctid, [])))}
+                                     for ct in inv.containers.values()]
+    # VMs share the guest id space with CTs (a Proxmox VMID is unique across both), so they key the same way.
+    guests += [{"id": vm.vmid, "kind": "vm", "name": vm.name, "address": str(vm.ip.ip) if vm.ip else "dhcp",
+                "role": f"portainer {vm.portainer_role}" if vm.portainer_role not in ("", "none") else ", ".join(vm.docker_stacks) or "vm",
+                "template": vm.is_template, "routes": []}
+               for vm in inv.vms.values()]
+    guests.sort(key=lambda g: g["id"])
     host = inv.host
     return {"host": {"name": host.hostname, "address": str(host.address.ip), "bridge": host.bridge,
                      "firewall": f"in:{host.policy_in} out:{host.policy_out}" if host.firewall_enabled else "off"},
@@ -243,7 +249,7 @@ def _legend(x: float, y: float) -> str:
                f'<text x="{x + 19}" y="{y + 35}">consequence</text>'
                f'<rect x="{x + 108}" y="{y + 24}" width="14" height="14" rx="3" fill="none" stroke="{STROKE[FAILED]}" '
                f'stroke-width="3" stroke-dasharray="5 2"/><text x="{x + 127}" y="{y + 35}">root cause</text>'
-               f'<text x="{x + 216}" y="{y + 35}">FW = CT firewall (net0)</text>')
+               f'<text x="{x + 216}" y="{y + 35}">FW = guest firewall (net0)</text>')
     return "".join(out)
 
 
