@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from phoenix_verify.access import netns
+from phoenix_verify.access import tls as tls_probe
 from phoenix_verify.access.http import gateway_client, websocket_opens
 from phoenix_verify.access.proxmox import ApiPlane
-from phoenix_verify.checks import tls
 from phoenix_verify.target import load_target
 
 
@@ -42,10 +42,10 @@ def replay(probes: list[dict[str, Any]]) -> float:
             with contextlib.suppress(httpx.HTTPError):   # the suite saw the same failure; its cost is what counts
                 client.request(p["method"], p["path"], content=p["body"].encode("latin-1") or None).read()
         elif kind == "tls":
-            tls.handshake_version(p["address"], p["hostname"], p["version"], p["port"])
+            tls_probe.handshake_version(p["address"], p["hostname"], p["version"], p["port"])
         elif kind == "cert":
             with contextlib.suppress(OSError):
-                tls.peer_certificate(p["address"], p["hostname"], p["ca_bundle"], p["port"])
+                tls_probe.peer_certificate(p["address"], p["hostname"], p["ca_bundle"], p["port"])
         elif kind == "ws":
             websocket_opens(target, p["hostname"], p["path"])
     elapsed = time.monotonic() - started

@@ -65,13 +65,13 @@ def routes(inv: Inventory, main_host: str = MAIN_HOST, portainer_host: str = POR
     for ct in inv.by_role("qdrant")[:1]:
         out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", main_host, _upstream(ct),
                          direct_path="/healthz"))
-    vllm = [c for c in inv.by_role("vllm") if c.vllm and not c.is_template]
-    for ct in [c for c in vllm if c.vllm.model_type != "embedding"][:1]:
+    vllm = [(c, c.vllm) for c in inv.by_role("vllm") if c.vllm and not c.is_template]
+    for ct, spec in [(c, s) for c, s in vllm if s.model_type != "embedding"][:1]:
         out.append(Route("vllm-chat", ct, "POST", "/v1/chat/completions", "/v1/chat/completions", main_host,
-                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/chat/completions"))
-    for ct in [c for c in vllm if c.vllm.model_type == "embedding"][:1]:
+                         _upstream(ct), model=spec.served_model_name, streaming=True, direct_path="/v1/chat/completions"))
+    for ct, spec in [(c, s) for c, s in vllm if s.model_type == "embedding"][:1]:
         out.append(Route("vllm-embeddings", ct, "POST", "/v1/embeddings", "/v1/embeddings", main_host,
-                         _upstream(ct), model=ct.vllm.served_model_name, streaming=True, direct_path="/v1/embeddings"))
+                         _upstream(ct), model=spec.served_model_name, streaming=True, direct_path="/v1/embeddings"))
     for ct in inv.by_role("n8n")[:1]:
         out.append(Route("n8n", ct, "GET", "/n8n/", "/n8n/", main_host, _upstream(ct),
                          websocket="/n8n/rest/push", direct_path="/healthz"))

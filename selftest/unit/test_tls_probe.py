@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
+from phoenix_verify.access import tls as tls_probe
 from phoenix_verify.checks import tls
 
 
@@ -44,17 +45,17 @@ def legacy_server() -> Iterator[int]:
 
 def test_probe_negotiates_tls10_and_is_refused_tls12(legacy_server: int) -> None:
     try:
-        assert tls.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server) == "TLSv1"
+        assert tls_probe.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server) == "TLSv1"
     except AssertionError:
         pytest.skip("this OpenSSL build cannot speak TLS 1.0 even at SECLEVEL 0")
-    assert tls.handshake_version("127.0.0.1", "localhost", "TLSv1.2", port=legacy_server) is None
+    assert tls_probe.handshake_version("127.0.0.1", "localhost", "TLSv1.2", port=legacy_server) is None
 
 
 def test_this_client_can_offer_what_the_probe_saw(legacy_server: int) -> None:
     """client_can_offer agrees with a real handshake: when the probe saw TLS 1.0 negotiated, the client can offer it."""
-    seen = tls.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server)
-    assert tls.client_can_offer("TLSv1") == (seen == "TLSv1")
-    assert tls.client_can_offer("TLSv1.2")
+    seen = tls_probe.handshake_version("127.0.0.1", "localhost", "TLSv1", port=legacy_server)
+    assert tls_probe.client_can_offer("TLSv1") == (seen == "TLSv1")
+    assert tls_probe.client_can_offer("TLSv1.2")
 
 
 @pytest.mark.parametrize(("hostname", "names", "ok"), [

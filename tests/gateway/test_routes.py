@@ -4,8 +4,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from phoenix_verify.access import routing
 from phoenix_verify.access.http import websocket_opens
-from phoenix_verify.checks import routing
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.suite import live, params
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from phoenix_verify.access import routing
 from phoenix_verify.access.http import gateway_client
-from phoenix_verify.checks import routing
 from phoenix_verify.suite import live, params
 
 if TYPE_CHECKING:   # the SDK takes about a second to import: only runs that use the `oai` fixture pay for it
