@@ -13,10 +13,6 @@ import shlex
 import urllib.parse
 from typing import Any, Protocol
 
-from proxmoxer import ProxmoxAPI
-from proxmoxer.core import ResourceException
-from requests import RequestException
-
 from phoenix_model import pve_formats
 from phoenix_model.pve_formats import CtConfig, FirewallFile, FwRule
 from phoenix_verify.access import probe_log
@@ -82,10 +78,15 @@ class ApiPlane:
             secret = target.token_secret()
         except TargetError as exc:
             raise ProxmoxError(str(exc)) from None
+        from proxmoxer import ProxmoxAPI  # here, not at import: a run without an API target never pays for it
+
         self.api: Any = ProxmoxAPI(url.hostname, port=url.port or 8006, user=user, token_name=token_name,
                                    token_value=secret, verify_ssl=target.api_ca_bundle or True, timeout=target.api_timeout)
 
     def _get(self, path: str, **params: str) -> Any:
+        from proxmoxer.core import ResourceException  # loaded with ProxmoxAPI in __init__
+        from requests import RequestException
+
         probe_log.record("api", path=path, params=params)
         try:
             return self.api(path).get(**params)
