@@ -6,6 +6,7 @@ it says (Traefik labels), else from the port's well-known use.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from phoenix_model.inventory import Container, Inventory
@@ -83,11 +84,33 @@ def catalog(inv: Inventory) -> dict[str, GuestPort]:
 
 
 def guest_by_name(inv: Inventory) -> dict[str, str]:
-    """Lower-case guest name / hostname label -> its IP, for proxy_pass targets written as names."""
-    out: dict[str, str] = {}
+    """Lower-case name -> guest IP, for proxy_pass targets written as names: guest names, their Traefik service
+    names, and the names of the certificate manifest (whose files live under the guest's persistent-data dir)."""
+    by_id = {ct.ctid: str(ct.network.ip.ip) for ct in inv.services()}
+    by_id |= {vm.vmid: str(vm.ip.ip) for vm in inv.vms.values() if vm.ip is not None}
+    owners = {cert: next((int(m) for m in re.findall(r"/(\d{3,9})/", cert.cert_path) if int(m) in by_id), None)
+              for cert in inv.certificates}
+    # a certificate's common name is its guest's own name; its SANs are names that guest also serves (weaker)
+    out = {c.common_name.lower(): by_id[o] for c, o in owners.items() if o is not None}
     for ct in inv.services():
-        out.setdefault(ct.name.lower(), str(ct.network.ip.ip))
+        ip = str(ct.network.ip.ip)
+        out.setdefault(ct.name.lower(), ip)
+        traefik = ct.extra.get("traefik_service")
+        if isinstance(traefik, dict) and isinstance(traefik.get("name"), str):
+            out.setdefault(traefik["name"].lower(), ip)
     for vm in inv.vms.values():
         if vm.ip is not None:
             out.setdefault(vm.name.lower(), str(vm.ip.ip))
+            for svc in vm.services:
+                out.setdefault(svc.name.lower(), str(vm.ip.ip))
+    for cert, owner in owners.items():
+        for name in cert.sans:
+            if owner is not None:
+                out.setdefault(name.lower(), by_id[owner])
     return out
+
+
+def resolve_name(names: dict[str, str], host: str) -> str | None:
+    """A written host name -> guest IP: the full name, else its first label (`qdrant.internal.example`)."""
+    host = host.lower().rstrip(".")
+    return names.get(host) or names.get(host.split(".")[0])

@@ -70,9 +70,9 @@ def security_headers(entries: list[RouteEntry], cfg: Config, inv: Inventory | No
         if not names & set(FRAMING):
             missing.append("x-frame-options (or CSP frame-ancestors)")
         if missing:
-            where = e if scope and e.server is not None and scope is not e.scopes[-1] and e.scopes.index(scope) == 0 \
-                and e.location != "*" else (e.server or e)
-            out.append(_f(where, "security-headers", f"{_route(e)} lacks {', '.join(missing)}"))
+            at_location = bool(scope) and scope is e.scopes[0] and e.location != "*"
+            what = _route(e) if at_location else f"TLS server {' '.join(e.server_names)} (port {e.port})"
+            out.append(_f(e if at_location else (e.server or e), "security-headers", f"{what} lacks {', '.join(missing)}"))
         hsts = [h for h in headers if h.args[0].lower() == "strict-transport-security"]
         if hsts and "always" not in hsts[-1].args:
             out.append(_f(hsts[-1], "security-headers", "HSTS without 'always' is dropped on error responses"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phoenix_model.inventory import Inventory
-from phoenix_verify.gateway.guest_ports import GuestPort, catalog, guest_by_name
+from phoenix_verify.gateway.guest_ports import GuestPort, catalog, guest_by_name, resolve_name
 from phoenix_verify.gateway.nginx_lint import Config, Directive
 
 PASS_DIRECTIVES = {"proxy_pass": None, "grpc_pass": "grpc", "uwsgi_pass": "uwsgi", "fastcgi_pass": "fastcgi",
@@ -152,7 +152,7 @@ class _Resolver:
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            ip = self.names.get(host.lower(), self.names.get(host.lower().split(".")[0], host))
+            ip = resolve_name(self.names, host) or host
         address = f"{ip}:{port}"
         return Endpoint(address, via, self.catalog.get(address), source)
 

@@ -96,6 +96,12 @@ def test_routes_reach_vms_of_a_later_generation(tmp_path: Path) -> None:
     (entry,) = route_table.build(load(conf), inv)
     assert entry.endpoints[0].guest is not None and entry.endpoints[0].guest.guest == "vm1002"
     assert entry.endpoints[0].guest.service == "qdrant"
+    named = tmp_path / "named.conf"    # a name resolves through the certificate manifest's common name, not a SAN
+    named.write_text("server { listen 443 ssl; server_name p.internal; location / { "
+                     "proxy_pass https://portainer.internal.thinkheads.ai:9443; } }\n")
+    (entry,) = route_table.build(load(named), inv)
+    assert entry.endpoints[0].guest is not None and entry.endpoints[0].guest.guest == "vm1001"
+    assert entry.endpoints[0].guest.scheme == "https"
 
 
 @NEEDS_NGINX
