@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from phoenix_model.inventory import Inventory, InventoryError, load_inventory
@@ -86,23 +87,35 @@ def run_routes(args: argparse.Namespace) -> int:
 
 
 def _routes_from_target(args: argparse.Namespace, inv: Inventory | None) -> int:
-    from phoenix_verify.access.gateway_files import fetch_nginx_config
+    from phoenix_verify.access import netns
+    from phoenix_verify.access.gateway_files import NGINX_DIR, fetch_nginx_config
+    from phoenix_verify.access.pct_backend import PctError
 
     target = load_target(None)
     gateway = inv.gateway() if inv else None
     if gateway is None or not target.is_live:
         print("routes: give a PATH, or a live target whose inventory declares a gateway CT", file=sys.stderr)
         return 2
+    if target.is_lab:
+        netns.enter_lab(target)
     with tempfile.TemporaryDirectory(prefix="phoenix-routes-") as tmp:
-        fetch_nginx_config(gateway.ctid, target.pct, Path(tmp))
-        return _print_routes(args, Path(tmp), inv)
+        try:
+            fetch_nginx_config(gateway.ctid, target.pct, Path(tmp))
+        except PctError as exc:
+            print(f"routes: {exc}", file=sys.stderr)
+            return 2
+        return _print_routes(args, Path(tmp), inv, shown_as=(tmp, NGINX_DIR))
 
 
-def _print_routes(args: argparse.Namespace, path: Path, inv: Inventory | None) -> int:
+def _print_routes(args: argparse.Namespace, path: Path, inv: Inventory | None,
+                  shown_as: tuple[str, str] | None = None) -> int:
+    """`shown_as` (local copy, CT path): files fetched from the CT are shown where they are on the CT."""
     cfg = load(path)
     if not _analysed(cfg, path):
         return 2
     entries = route_table.build(cfg, inv)
+    if shown_as:
+        entries = [replace(e, file=e.file.replace(shown_as[0], shown_as[1], 1)) for e in entries]
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))
     else:

@@ -137,3 +137,9 @@ def test_cli_exit_codes(capsys, tmp_path: Path) -> None:
     assert cli.main(["routes", str(PROPS / "clean-model-map.conf"), "--inventory", str(LAB), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["location"] for r in rows} >= {"/v1/", "= /v1/embeddings", "^~ /.well-known/acme-challenge/"}
+
+
+def test_routes_without_path_needs_a_live_gateway(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("PHOENIX_TARGET", str(REPO / "fixtures" / "targets" / "lab-static.toml"))
+    assert cli.main(["routes"]) == 2
+    assert "give a PATH" in capsys.readouterr().err
