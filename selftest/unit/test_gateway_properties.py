@@ -143,3 +143,22 @@ def test_routes_without_path_needs_a_live_gateway(monkeypatch, capsys) -> None:
     monkeypatch.setenv("PHOENIX_TARGET", str(REPO / "fixtures" / "targets" / "lab-static.toml"))
     assert cli.main(["routes"]) == 2
     assert "give a PATH" in capsys.readouterr().err
+
+
+@NEEDS_NGINX
+def test_a_whole_nginx_directory_is_read_as_the_ct_loads_it(inv, tmp_path: Path) -> None:
+    """nginx.conf is the entry point: scripts and templates are skipped, a site in sites-available but not in
+    sites-enabled is not served (its defect is not reported), includes to absolute CT paths resolve."""
+    root = tmp_path / "nginx"
+    shutil.copytree(REPO / "fixtures" / "nginx" / "clean", root, symlinks=True)
+    (root / "scripts").mkdir()
+    (root / "scripts" / "reload.sh").write_text("#!/bin/sh\nnginx -t && systemctl reload nginx\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "site.conf.template").write_text("server { server_name ${HOST}; }\n")
+    (root / "sites-available" / "disabled.conf").write_text((PROPS / "plaintext-api.conf").read_text())
+    cfg = load(root)
+    assert {p.name for p in cfg.skipped} == {"reload.sh", "site.conf.template"}
+    assert [p.name for p in cfg.files] == ["nginx.conf"]
+    assert lint(cfg, inv) == [] and nginx_verdict.verdict(root) == []
+    (root / "sites-enabled" / "disabled.conf").symlink_to("../sites-available/disabled.conf")
+    assert [(Path(f.file).name, f.line, f.rule) for f in lint(load(root), inv)] == [("disabled.conf", 6, "tls-everywhere")]

@@ -2,9 +2,11 @@
 (the same rules as `phoenix-verify lint-nginx`, one test per rule so a failure names the class of drift)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from phoenix_verify.access.gateway_files import fetch_nginx_config
+from phoenix_verify.access.gateway_files import NGINX_DIR, fetch_nginx_config
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.gateway.nginx_lint import Config, Finding, lint, load
@@ -29,7 +31,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="module")
 def findings(deployed: Config) -> list[Finding]:
-    return lint(deployed, params.inventory())
+    """Findings at their paths on the CT (the local copy's dir is /etc/nginx there)."""
+    local = str(deployed.files[0].parent) if deployed.files else NGINX_DIR
+    return [replace(f, file=f.file.replace(local, NGINX_DIR, 1)) for f in lint(deployed, params.inventory())]
 
 
 @pytest.mark.remediate("gateway-config.sh", str(CTID))
