@@ -4,7 +4,7 @@ import pytest
 from phoenix_verify.checks import static_config
 from phoenix_verify.suite import params
 
-pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, pytest.mark.static]
+pytestmark = [pytest.mark.rung("ct-config"), pytest.mark.gateway, pytest.mark.static]
 
 
 @pytest.mark.remediate("inventory-fix.sh")
