@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 LAB := .venv/bin/phoenix-lab
 STAMP := .make
-APT_PACKAGES := python3 python3-venv lxc debootstrap uidmap nftables iptables nginx netcat-openbsd socat curl openssl shellcheck chromium iproute2 ca-certificates
+APT_PACKAGES := python3 python3-venv lxc debootstrap uidmap nftables iptables nginx libnginx-mod-stream libnginx-mod-http-js libnginx-mod-stream-js netcat-openbsd socat curl openssl shellcheck chromium iproute2 ca-certificates
 STATIC_TARGET := fixtures/targets/lab-static.toml
 
 .PHONY: setup demo test lint unit static wheel lab-up lab-down lab-status selftest-lab fault-matrix conformance bench clean

@@ -8,6 +8,8 @@ reported simple directive is commented out in the copy and nginx runs again (at 
 """
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -26,6 +28,7 @@ CERT_DIRECTIVES = {"ssl_certificate", "ssl_trusted_certificate", "ssl_client_cer
                    "ssl_stapling_file", "ssl_crl", "proxy_ssl_crl"}
 KEY_DIRECTIVES = {"ssl_certificate_key", "proxy_ssl_certificate_key", "grpc_ssl_certificate_key"}
 LOG_DIRECTIVES = {"error_log", "access_log"}
+SECRET_FILES = {"ssl_dhparam", "ssl_session_ticket_key", "ssl_password_file"}
 PACKAGE_FILES = re.compile(r"(^|/)(mime\.types|[a-z]+_params|koi-utf|koi-win|win-utf|modules-enabled/.*)$")
 LOCAL_NGINX = Path("/etc/nginx")
 LOCAL_MODULES = Path("/usr/lib/nginx/modules")
@@ -45,7 +48,7 @@ class _Stage:
         self._throwaway_cert()
 
     def _throwaway_cert(self) -> None:
-        for sub in ("logs", "cache", "empty"):
+        for sub in ("logs", "cache", "empty", "temp"):
             (self.scratch / sub).mkdir(parents=True, exist_ok=True)
         if LOCAL_MODULES.is_dir():      # `load_module modules/x.so` is relative to the prefix
             (self.scratch / "modules").symlink_to(LOCAL_MODULES)
@@ -53,7 +56,7 @@ class _Stage:
                         "-keyout", str(self.scratch / "stub.key"), "-out", str(self.scratch / "stub.crt")],
                        check=True, capture_output=True, timeout=TIMEOUT_S)
 
-    def copy_of(self, original: Path) -> Path:
+    def copy_of(self, original: Path, raw: bool = False) -> Path:
         """The copy at the same relative place (symlinks copied as files where they are: sites-enabled/ keeps
         only the enabled sites, as a glob include over it must)."""
         given, original = str(original), original.absolute()
@@ -66,7 +69,7 @@ class _Stage:
             dest = self.conf / rel
             self.copies[original] = dest
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(self._rewrite(original))
+            dest.write_text(original.read_text(errors="replace") if raw else self._rewrite(original))
         return self.copies[original]
 
     def original_of(self, copy: str) -> str:
@@ -82,18 +85,21 @@ class _Stage:
             new = self._replacement(d, path)
             if new is not None and d["args"]:
                 i = d["line"] - 1
-                lines[i] = lines[i].replace(d["args"][0], new, 1)
+                lines[i] = lines[i].replace(_path_arg(d), new, 1)
         return "\n".join(lines)
 
     def _replacement(self, d: dict, path: Path) -> str | None:
+        """The scratch value of the directive's path argument (`_path_arg`), or None to keep the line."""
         name, args = d["directive"], d["args"]
-        if not args or "$" in args[0]:
+        if not args or "$" in _path_arg(d):
             return None
+        if name == "user":
+            return pwd.getpwuid(os.getuid()).pw_name   # the CT's user need not exist here; nginx -t only resolves it
         if name in ("include", "js_import", "js_path"):
-            target = args[-1] if name == "js_import" else args[0]
+            target = _path_arg(d)
             hits = self.loader.resolve(target, path)
             if hits:
-                copies = [self.copy_of(h) for h in hits]
+                copies = [self.copy_of(h, raw=name != "include") for h in hits]
                 if any(c in ("*", "?") for c in target):
                     return str(copies[0].parent / Path(target).name)
                 return str(copies[0])
@@ -116,9 +122,28 @@ class _Stage:
             return str(self.scratch / "nginx.pid")
         if name == "proxy_cache_path":
             return str(self.scratch / "cache" / str(abs(hash((str(path), d["line"])))))
-        if name == "ssl_dhparam":
-            return None      # kept: a real gateway needs the file; nginx -t reports it when it is missing
+        if name.endswith("_temp_path"):
+            return str(self.scratch / "temp" / name)
+        if name in SECRET_FILES:      # files that live on the CT only: throwaway stand-ins of the right shape
+            return str(self._stand_in(name))
         return None
+
+    def _stand_in(self, name: str) -> Path:
+        out = self.scratch / f"stand-in-{name}"
+        if not out.exists():
+            if name == "ssl_dhparam":
+                subprocess.run(["openssl", "dhparam", "-dsaparam", "-out", str(out), "2048"], check=True,
+                               capture_output=True, timeout=TIMEOUT_S)
+            elif name == "ssl_session_ticket_key":
+                out.write_bytes(os.urandom(80))
+            else:
+                out.write_text("stand-in\n")
+        return out
+
+
+def _path_arg(d: dict) -> str:
+    """The argument naming a file: the last of `js_import name from path`, else the first."""
+    return d["args"][-1] if d["directive"] == "js_import" else d["args"][0]
 
 
 def _walk(parsed: list[dict]) -> list[dict]:

@@ -162,3 +162,21 @@ def test_a_whole_nginx_directory_is_read_as_the_ct_loads_it(inv, tmp_path: Path)
     assert lint(cfg, inv) == [] and nginx_verdict.verdict(root) == []
     (root / "sites-enabled" / "disabled.conf").symlink_to("../sites-available/disabled.conf")
     assert [(Path(f.file).name, f.line, f.rule) for f in lint(load(root), inv)] == [("disabled.conf", 6, "tls-everywhere")]
+
+
+@NEEDS_NGINX
+@pytest.mark.skipif(not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").is_file(), reason="njs module not installed")
+def test_nginx_verdict_loads_njs_and_stands_in_for_ct_only_files(tmp_path: Path) -> None:
+    """js_import resolves to the given script (copied verbatim), the CT's user and dhparam file need not exist here."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "router.js").write_text("function pick(r) { return '198.18.0.150:8000'; }\n"
+                                                     "export default { pick };\n")
+    (tmp_path / "gw.conf").write_text(
+        "js_import router from /etc/nginx/scripts/router.js;\njs_set $backend router.pick;\n"
+        "ssl_dhparam /etc/nginx/ssl/dhparam.pem;\n"
+        "server { listen 443 ssl; server_name gw.phoenix.local; ssl_certificate /etc/nginx/ssl/a.crt;\n"
+        "  ssl_certificate_key /etc/nginx/ssl/a.key; location /v1/ { proxy_pass http://$backend; } }\n")
+    assert nginx_verdict.verdict(tmp_path) == []
+    (tmp_path / "gw.conf").write_text((tmp_path / "gw.conf").read_text().replace("router.pick", "router.pick extra"))
+    first = nginx_verdict.verdict(tmp_path)[0]
+    assert (first.line, first.rule) == (2, "nginx-t")   # js_set arity
