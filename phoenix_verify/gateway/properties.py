@@ -17,7 +17,7 @@ from phoenix_verify.gateway.nginx_lint import Config, Directive, Finding, _secon
 from phoenix_verify.gateway.route_table import RouteEntry
 
 EMBED_PATH = re.compile(r"/embeddings?\b|/embed\b")
-MODELS_PATH = re.compile(r"/v1/models\b|/v1/?$|^/$")
+MODELS_PATH = re.compile(r"^/v1/?$|^/$")
 API_PATH = re.compile(r"/v1\b|/api\b|/completions|/embeddings|/qdrant\b|/collections\b")
 GENERATION_PATH = re.compile(r"/completions\b|/responses\b|/v1/?$|/v1/chat\b")
 MIN_READ_TIMEOUT_S = 300
@@ -183,7 +183,9 @@ def model_routing(entries: list[RouteEntry], cfg: Config, inv: Inventory | None)
 def model_list_route(entries: list[RouteEntry], cfg: Config, inv: Inventory | None) -> list[Finding]:
     """A gateway that serves models must answer GET /v1/models (clients discover model names there)."""
     vllm = [e for e in entries if e.action == "proxy" and any(ep.guest and ep.guest.model for ep in e.endpoints)]
-    if not vllm or any(MODELS_PATH.search(e.path) and e.action == "proxy" for e in entries if e.tls or e.protocol == "http"):
+    # /v1/models itself, or a prefix location (/v1/, /) that hands it to a model server
+    if not vllm or any(re.search(r"/v1/models\b", e.path) and e.action == "proxy" for e in entries) \
+            or any(MODELS_PATH.search(e.path) for e in vllm):
         return []
     return [_f(vllm[0], "model-list-route", "model routes exist but no location serves /v1/models")]
 
