@@ -107,12 +107,12 @@ class _Resolver:
         hostport = re.sub(r"^[a-z]+://", "", value).split("/")[0]
         var = VAR.fullmatch(hostport) or VAR.match(hostport)
         if var:
-            return "variable", self._variable(var.group(1), hostport, scopes, depth=0)
+            return "variable", self._variable(var.group(1), scopes, depth=0)
         if hostport in self.upstreams:
             return "upstream", self._upstream(hostport, None)
         return "literal", [self._endpoint(hostport, None, value)]
 
-    def _variable(self, name: str, written: str, scopes: tuple[tuple[Directive, ...], ...], depth: int) -> list[Endpoint]:
+    def _variable(self, name: str, scopes: tuple[tuple[Directive, ...], ...], depth: int) -> list[Endpoint]:
         for scope in scopes:
             sets = [d for d in scope if d.name == "set" and d.args and d.args[0].lstrip("$") == name]
             if sets and len(sets[-1].args) > 1:
@@ -134,7 +134,7 @@ class _Resolver:
         var = VAR.fullmatch(value)
         if var and depth < 4:
             return [Endpoint(e.address, via or e.via, e.guest, e.source)
-                    for e in self._variable(var.group(1), value, scopes, depth + 1)]
+                    for e in self._variable(var.group(1), scopes, depth + 1)]
         hostport = re.sub(r"^[a-z]+://", "", value).split("/")[0]
         if hostport in self.upstreams:
             return self._upstream(hostport, via)
