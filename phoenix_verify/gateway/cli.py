@@ -2,7 +2,8 @@
 
 lint-nginx: nginx's own verdict (`nginx -t`), the config rules and the route-table properties, before a deploy.
 Exit 1 with findings, 0 clean, 2 when the input is unusable or nothing was analysed (no server block).
-routes: the effective route table; without PATH, the target's gateway CT's deployed config.
+routes: the effective route table and what is wrong with it (same exit codes); without PATH, the target's
+gateway CT's deployed config.
 """
 from __future__ import annotations
 
@@ -114,10 +115,14 @@ def _print_routes(args: argparse.Namespace, path: Path, inv: Inventory | None,
     if not _analysed(cfg, path):
         return 2
     entries = route_table.build(cfg, inv)
+    findings = lint(cfg, inv)
     if shown_as:
         entries = [replace(e, file=e.file.replace(shown_as[0], shown_as[1], 1)) for e in entries]
+        findings = [replace(f, file=f.file.replace(shown_as[0], shown_as[1], 1)) for f in findings]
     if args.json:
-        print(json.dumps([e.as_dict() for e in entries], indent=2))
+        print(json.dumps({"routes": [e.as_dict() for e in entries], "findings": [f.as_dict() for f in findings]},
+                         indent=2))
     else:
         print(route_table.render(entries))
-    return 0
+        print("\n".join(["", *map(str, findings), f"{len(findings)} finding(s)"]) if findings else "\nclean: no findings")
+    return 1 if findings else 0

@@ -135,8 +135,13 @@ def test_cli_exit_codes(capsys, tmp_path: Path) -> None:
     assert "nothing analysed" in capsys.readouterr().err
     assert cli.main(["routes", str(tmp_path), "--inventory", str(LAB)]) == 2
     assert cli.main(["routes", str(PROPS / "clean-model-map.conf"), "--inventory", str(LAB), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert {r["location"] for r in rows} >= {"/v1/", "= /v1/embeddings", "^~ /.well-known/acme-challenge/"}
+    doc = json.loads(capsys.readouterr().out)
+    assert {r["location"] for r in doc["routes"]} >= {"/v1/", "= /v1/embeddings", "^~ /.well-known/acme-challenge/"}
+    assert doc["findings"] == []
+    assert cli.main(["routes", str(PROPS / "plaintext-api.conf"), "--inventory", str(LAB)]) == 1
+    out = capsys.readouterr().out
+    assert "80/http" in out and "ct950-vllm-granite-chat:8000" in out
+    assert f"{PROPS / 'plaintext-api.conf'}:6: tls-everywhere" in out
 
 
 def test_routes_without_path_needs_a_live_gateway(monkeypatch, capsys) -> None:
