@@ -9,7 +9,6 @@ import pytest
 from phoenix_verify.access.gateway_files import fetch_nginx_config
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.checks.plaintext import nginx_ports, plaintext_problem
-from phoenix_verify.gateway import contract as gateway_contract
 from phoenix_verify.gateway import route_table
 from phoenix_verify.gateway.nginx_lint import load
 from phoenix_verify.suite import params
@@ -38,7 +37,7 @@ def listening() -> set[int]:
 def route_paths(tmp_path_factory: pytest.TempPathFactory, listening: set[int]) -> list[str]:
     """Every literal location path of the deployed config and of the contract (regex locations have none)."""
     cfg = load(fetch_nginx_config(CTID, params.target().pct, tmp_path_factory.mktemp("plaintext-nginx")).parent)
-    paths = {"/"} | {r.path for r in gateway_contract.routes(params.inventory())}
+    paths = {"/"} | {r.path for r in params.routes()}
     paths |= {e.path for e in route_table.build(cfg, params.inventory())
               if e.protocol == "http" and not e.location.startswith(("~", "@"))}
     return sorted(p for p in paths if p.startswith("/"))
@@ -47,7 +46,7 @@ def route_paths(tmp_path_factory: pytest.TempPathFactory, listening: set[int]) -
 def _hosts(which: str) -> list[str]:
     if which == "unknown-host":
         return [UNKNOWN_HOST]
-    names = set(params.target().gateway_hostnames) | {r.hostname for r in gateway_contract.routes(params.inventory())}
+    names = set(params.target().gateway_hostnames) | {r.hostname for r in params.routes()}
     return sorted(names | {str(params.target().gateway_address)})
 
 
