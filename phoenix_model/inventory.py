@@ -741,7 +741,7 @@ def _vllm_engine(r: _Reader, engine: Mapping[str, Any], path: str) -> VllmSpec:
         model_type="embedding" if is_embedding else "chat",
         max_model_len=r.get(merged, "max_model_len", mpath, int, None),
         port=r.get(merged, "port", f"{path}.ServerConfig", int, 8000),
-        args=(),
+        args=_engine_args(merged),
         gpu_memory_utilization=_float(r, merged, "gpu_memory_utilization", f"{path}.CacheConfig"),
         tensor_parallel_size=r.get(merged, "tensor_parallel_size", f"{path}.ParallelConfig", int, None),
         quantization=r.get(merged, "quantization", mpath, str, None),
@@ -749,6 +749,17 @@ def _vllm_engine(r: _Reader, engine: Mapping[str, Any], path: str) -> VllmSpec:
         embedding_dim=None,
         parameters=MappingProxyType(dict(merged)),
     )
+
+
+def _engine_args(merged: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `vllm serve` flags the engine config stands for (each field is the CLI flag of the same name)."""
+    out: list[str] = []
+    for key, value in merged.items():
+        flag = "--" + key.replace("_", "-")
+        if key == "model" or value is None or value is False or isinstance(value, (dict, list)):
+            continue
+        out += [flag] if value is True else [flag, str(value)]
+    return tuple(out)
 
 
 def _float(r: _Reader, raw: Mapping[str, Any], key: str, path: str) -> float | None:

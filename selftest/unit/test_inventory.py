@@ -117,6 +117,8 @@ def test_later_generation_loads_with_vms_and_findings(reference_dir: Path) -> No
     assert any(s.name == "qdrant" and s.port == 6333 for s in inv.vms[1002].services)
     assert inv.containers[801].vllm is not None and inv.containers[801].vllm.model_type == "embedding"
     assert inv.containers[802].vllm is not None and inv.containers[802].vllm.served_model_name == "Qwen3-4B-FP8"
+    args = inv.containers[801].vllm.args     # the engine config as the `vllm serve` flags it stands for
+    assert "--trust-remote-code" in args and args[args.index("--max-model-len") + 1] == "1024"
     assert inv.gateway() is not None and inv.gateway().ctid == 101
     assert inv.certificates and inv.certificates[0].common_name.startswith("nginx.")
     kinds = {(f.file, f.path, f.kind) for f in inv.findings}
