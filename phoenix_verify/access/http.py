@@ -77,6 +77,9 @@ class DirectResponse:
         return json.loads(self.text)
 
 
+CURL_TIMED_OUT = 28   # curl's exit status for "Operation timed out"
+
+
 def direct_request(ctid: int, access: str, method: str, port: int, path: str, body: Any = None,
                    timeout: float = 10.0, scheme: str = "http") -> DirectResponse:
     """A request to 127.0.0.1:port from inside the CT (curl via one pct exec); status 0 = no connection.
@@ -86,6 +89,8 @@ def direct_request(ctid: int, access: str, method: str, port: int, path: str, bo
     if body is not None:
         cmd += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
     out = pct_host(spec_for(ctid, access)).run(" ".join(shlex.quote(c) for c in cmd))
+    if out.rc == CURL_TIMED_OUT:
+        raise TimeoutError(f"ct{ctid}: {method} {scheme}://127.0.0.1:{port}{path} got no answer within {int(timeout)}s inside the CT")
     text, _, code = out.stdout.rpartition("\n")
     return DirectResponse(int(code) if code.strip().isdigit() else 0, text)
 

@@ -8,7 +8,7 @@ import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
 from phoenix_verify.access.proxmox import HostPlane, ProxmoxError, control_plane
-from phoenix_verify.suite import activation, markers, params, reports, selection, stats
+from phoenix_verify.suite import activation, hung, markers, params, reports, selection, stats
 from phoenix_verify.suite.redact import redact
 from phoenix_verify.target import Target
 
@@ -43,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.markexpr = markers.rewrite_markexpr(config.option.markexpr)
     params.configure(config.getoption("--target"))
     reports.configure(config)
+    hung.reset()
     if hasattr(config, "workerinput"):
         stats.reset()
 
@@ -88,11 +89,20 @@ def _preflight(target: Target) -> None:
         pytest.exit(str(exc), returncode=2)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    if _active(item.config):
+        hung.fail_if_hung(markers.ctid_of(item), markers.layer_of(item))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
     if not _active(item.config):
         return report
+    ctid = markers.ctid_of(item)
+    if call.when == "call" and call.excinfo is not None and ctid is not None and hung.is_timeout(call.excinfo.value):
+        hung.mark(ctid, f"{item.name} timed out ({type(call.excinfo.value).__name__})")
     props = dict(report.user_properties)
     spec = markers.remediation_spec(item)
     for key, value in (("layer", markers.layer_of(item)), ("rung", markers.rung_of(item)), ("ctid", markers.ctid_of(item)),
