@@ -8,6 +8,7 @@ Figures (seconds unless named a ratio or count):
   marginal_cost_per_ct_s               least-squares slope of wall time over CT count   target < 1.5
   overhead_ratio_<layer>               `pytest -m <layer>` wall / the same probes replayed in a tight loop   target < 2
   overhead_ratio_after_startup_<layer> the same without the run's fixed start (`pytest --collect-only` time)
+  vllm_one_hung_embeddings_s / hung_ratio  `pytest -m vllm` with the embeddings server frozen / healthy   target < 2
 It tears the lab down and rebuilds it (several times); never run it while others test against the lab. The
 default lab is left up at the end. Usage: .venv/bin/python bench/run.py [--skip-cold] [--skip-scaling]
 """
@@ -34,7 +35,7 @@ LAYERS = ("host", "lxc", "firewall", "gateway", "vllm")
 SIZES = (8, 24, 48)
 TARGETS = {"gateway_subset_s": 15.0, "full_suite_s": 90.0, "marginal_cost_per_ct_s": 1.5, "lab_up_cold_s": 360.0,
            "lab_up_warm_s": 45.0, **{f"overhead_ratio_{layer}": 2.0 for layer in LAYERS},
-           **{f"overhead_startup_{layer}_s": 0.8 for layer in LAYERS}}
+           **{f"overhead_startup_{layer}_s": 0.8 for layer in LAYERS}, "hung_ratio": 2.0}
 PCT_EXEC = re.compile(r"\bpct exec (\d+)\b")
 
 
@@ -147,6 +148,26 @@ def overhead(env: dict[str, str]) -> dict[str, float]:
     return figures
 
 
+def hung_service(env: dict[str, str]) -> dict[str, float]:
+    """`pytest -m vllm` healthy, then with the embeddings server frozen (SIGSTOP through its systemd unit: the port
+    still accepts, nothing answers), then thawed. Target: the hung run under twice the healthy one."""
+    from phoenix_model.inventory import load_inventory
+    from phoenix_verify.access.ct_facts import ROLE_UNITS
+    from phoenix_verify.target import load_target
+
+    inv = load_inventory(load_target(None).inventory_dir)
+    ct = next(c for c in inv.services() if c.vllm and c.vllm.model_type == "embedding")
+    unit = ROLE_UNITS["vllm"]
+    healthy = pytest_wall(["-m", "vllm"], env)[0]
+    lab("run", "--", "pct", "exec", str(ct.ctid), "--", "systemctl", "kill", "-s", "STOP", unit, env=env)
+    try:
+        frozen = pytest_wall(["-m", "vllm"], env)[0]
+    finally:
+        lab("run", "--", "pct", "exec", str(ct.ctid), "--", "systemctl", "kill", "-s", "CONT", unit, env=env)
+    return {"vllm_healthy_s": round(healthy, 2), "vllm_one_hung_embeddings_s": round(frozen, 2),
+            "hung_ratio": round(frozen / healthy, 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cold", action="store_true", help="do not rebuild the image from scratch")
@@ -169,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["full_suite_s"] = round(pytest_wall([], env)[0], 2)
         figures["full_suite_n2_s"] = round(pytest_wall(["-n", "2"], env)[0], 2)
         figures.update(overhead(env))
+        figures.update(hung_service(env))
         if not args.skip_scaling:
             figures.update(scaling(env))
     finally:
