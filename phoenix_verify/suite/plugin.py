@@ -42,6 +42,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.markexpr:
         config.option.markexpr = markers.rewrite_markexpr(config.option.markexpr)
     params.configure(config.getoption("--target"))
+    if not (config.option.help or config.option.markers):
+        # A bad target or inventory stops the run here, in one line, before collection would turn it into one
+        # collection error (with a stack) per test module.
+        params.inventory()
     reports.configure(config)
     hung.reset()
     if hasattr(config, "workerinput"):
