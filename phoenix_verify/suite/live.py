@@ -19,7 +19,7 @@ from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_fac
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, control_plane
 from phoenix_verify.checks import firewall
-from phoenix_verify.suite import params
+from phoenix_verify.suite import hung, params
 
 T = TypeVar("T")
 
@@ -103,6 +103,30 @@ def require_service(ct: Container) -> None:
         pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
     if unit_state != "active":
         pytest.skip(f"ct{ct.ctid}: {unit} is {unit_state}: the lxc layer reports it")
+    responsive(ct)
+
+
+LIVENESS_TIMEOUT_S = 3.0   # vLLM's /health answers at once when the server lives; a hung one never does
+
+
+def responsive(ct: Container) -> None:
+    """Once per CT and session, a short liveness probe (vLLM's /health inside the CT): a server that accepts and
+    never answers is marked hung here, after a few seconds, and its checks then fail at once naming it (see
+    suite/hung.py) instead of each waiting for its own, longer, timeout."""
+    if ct.vllm is not None and hung.reason(ct.ctid) is None:
+        _probe_liveness(ct.ctid, ct.vllm.port)
+
+
+@functools.cache
+def _probe_liveness(ctid: int, port: int) -> None:
+    from phoenix_verify.access.http import direct_request  # httpx/websockets: only for runs that probe services
+
+    try:
+        direct_request(ctid, params.target().pct, "GET", port, "/health", timeout=LIVENESS_TIMEOUT_S)
+    except TimeoutError as exc:
+        hung.mark(ctid, str(exc))
+    except PctError:
+        pass   # cannot look inside: the lxc layer reports it
 
 
 def require_gateway_path(ct: Container) -> None:
