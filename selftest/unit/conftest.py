@@ -9,7 +9,7 @@ import pytest
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference" / "phoenix-config"
+REFERENCE = REPO / "fixtures" / "reference" / "phoenix-config"
 LAB = REPO / "fixtures" / "lab"
 
 

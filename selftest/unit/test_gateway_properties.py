@@ -86,7 +86,7 @@ def test_js_set_targets_are_named_not_guessed(tmp_path: Path) -> None:
 
 
 def test_routes_reach_vms_of_a_later_generation(tmp_path: Path) -> None:
-    later = REPO.parent / "shared" / "reference" / "phoenix-config-0385ea2"
+    later = REPO / "fixtures" / "reference" / "phoenix-config-0385ea2"
     if not later.is_dir():
         pytest.skip(f"{later} not found")
     inv = load_inventory(later)

@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = REPO / "fixtures" / "targets" / "phoenix-0385ea2-static.toml"
-LATER = REPO.parent / "shared" / "reference" / "phoenix-config-0385ea2"
+LATER = REPO / "fixtures" / "reference" / "phoenix-config-0385ea2"
 
 
 def test_static_run_reports_findings_without_the_credential(tmp_path: Path) -> None:
