@@ -9,7 +9,7 @@ import sys
 
 from phoenix_lab import lifecycle, lxc_runtime, options
 from phoenix_lab.host import netns_exists
-from phoenix_lab.paths import NETNS, LabPaths
+from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError
 from phoenix_model.inventory import InventoryError, load_inventory
 
@@ -26,7 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     command = args.command[1:] if args.command[:1] == ["--"] else args.command  # later `--` belong to CMD (pct exec)
     command = command or [os.environ.get("SHELL", "/bin/bash")]
-    os.execvpe("ip", ["ip", "netns", "exec", NETNS, *command], _env(paths))
+    argv = lxc_runtime.shell_argv(command)
+    os.execvpe(argv[0], argv, _env(paths))
     return 0
 
 

@@ -133,8 +133,17 @@ def _write_hostname(ctid: int, hostname: str) -> None:
 CGROUP_STASH = Path("/run/phoenix-lab-cgroup")
 SYSFS_FOR_NETNS = (
     'mount --make-rprivate / && mount --rbind /sys/fs/cgroup "$0" && umount -l /sys && mount -t sysfs sysfs /sys'
-    ' && mount --rbind "$0" /sys/fs/cgroup && umount -l "$0" && exec "$@"'
+    ' && mount --rbind "$0" /sys/fs/cgroup && umount -l "$0"'
 )
+ETC_NETNS_BINDS = 'for f in /etc/netns/NETNS/*; do [ -e "$f" ] && [ -e "/etc/${f##*/}" ] && mount --bind "$f" "/etc/${f##*/}"; done'
+
+
+def _netns_argv(script: str, argv: list[str]) -> list[str]:
+    from phoenix_lab.paths import NETNS
+
+    CGROUP_STASH.mkdir(exist_ok=True)
+    return ["nsenter", f"--net=/run/netns/{NETNS}", "unshare", "-m", "sh", "-c",
+            script.replace("NETNS", NETNS) + ' && exec "$@"', str(CGROUP_STASH), *argv]
 
 
 def start_argv(argv: list[str]) -> list[str]:
@@ -142,10 +151,13 @@ def start_argv(argv: list[str]) -> list[str]:
 
     `ip netns exec` remounts /sys and so hides /sys/fs/cgroup from LXC; here the cgroup tree is carried over.
     """
-    from phoenix_lab.paths import NETNS
+    return _netns_argv(SYSFS_FOR_NETNS, argv)
 
-    CGROUP_STASH.mkdir(exist_ok=True)
-    return ["nsenter", f"--net=/run/netns/{NETNS}", "unshare", "-m", "sh", "-c", SYSFS_FOR_NETNS, str(CGROUP_STASH), *argv]
+
+def shell_argv(argv: list[str]) -> list[str]:
+    """`phoenix-lab run`/`shell`: what `ip netns exec` gives (this netns's sysfs, /etc/netns/<ns>/* over /etc/*,
+    so /etc/pve is the lab's state) but with the cgroup tree kept, so `pct start`/`pct reboot` work from there."""
+    return _netns_argv(SYSFS_FOR_NETNS + " && { " + ETC_NETNS_BINDS + "; true; }", argv)
 
 
 def stop(ctid: int, timeout: int = 10) -> None:
