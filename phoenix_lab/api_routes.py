@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from phoenix_lab import lxc_runtime
+from phoenix_lab import api_readonly, lxc_runtime
 from phoenix_lab.api_auth import ROOT, Permissions
 from phoenix_lab.paths import NODE, LabPaths
 from phoenix_model.pve_formats import (
@@ -133,6 +133,21 @@ class Api:
             ("GET", r"nodes/([^/]+)/firewall/options", self.node_fw_options),
             ("GET", r"cluster/resources", self.resources),
             ("GET", r"nodes/([^/]+)/storage", self.storage),
+            ("GET", r"nodes/([^/]+)/storage/([^/]+)/status", self.storage_status),
+            ("GET", r"cluster/status", lambda: api_readonly.cluster_status()),
+            ("GET", r"cluster/backup-info/not-backed-up", self.not_backed_up),
+            ("GET", r"cluster/firewall/groups", lambda: api_readonly.groups(self._fw(None))),
+            ("GET", r"cluster/firewall/groups/([^/]+)", self.cluster_fw_group),
+            ("GET", r"cluster/firewall/aliases", lambda: api_readonly.aliases(self._fw(None))),
+            ("GET", r"cluster/firewall/ipset", lambda: api_readonly.ipsets(self._fw(None))),
+            ("GET", r"cluster/firewall/ipset/([^/]+)", self.cluster_fw_ipset),
+            ("GET", r"nodes/([^/]+)/firewall/rules", self.node_fw_rules),
+            ("GET", r"nodes/([^/]+)/status", self.node_status),
+            ("GET", r"nodes/([^/]+)/subscription", self.node_subscription),
+            ("GET", r"nodes/([^/]+)/replication", self.node_replication),
+            ("GET", r"nodes/([^/]+)/tasks", self.node_tasks),
+            ("GET", r"nodes/([^/]+)/qemu", self.qemu_list),
+            ("GET", r"nodes/([^/]+)/qemu/([^/]+)(?:/config|/status/current)?", self.qemu_missing),
         ]
         for verb, pattern, func in routes:
             match = re.fullmatch(pattern, "/".join(parts))
@@ -223,7 +238,9 @@ class Api:
         extra = ["--description", params["description"]] if params.get("description") else []
         self._pct(["snapshot", str(ctid), name, *extra])
         now = int(time.time())
-        return f"UPID:{NODE}:{os.getpid():08X}:{0:08X}:{now:08X}:vzsnapshot:{ctid}:root@pam:"
+        upid = f"UPID:{NODE}:{os.getpid():08X}:{0:08X}:{now:08X}:vzsnapshot:{ctid}:root@pam:"
+        api_readonly.record_task(self.paths, upid)
+        return upid
 
     def _options(self, fw) -> Any:
         if fw is None:
@@ -358,6 +375,58 @@ class Api:
                  "enabled": 1, "active": 1, "shared": 0, "total": usage.total, "used": usage.used, "avail": usage.free,
                  "used_fraction": round(usage.used / usage.total, 5)} for name in sorted(pools)]
 
+    def storage_status(self, node: str, storage: str) -> Any:
+        for entry in self.storage(node):
+            if entry["storage"] == storage:
+                return {k: entry[k] for k in ("type", "content", "enabled", "active", "shared", "total", "used", "avail")}
+        raise ApiError(500, f"storage '{storage}' does not exist")
+
+    def not_backed_up(self) -> Any:
+        return api_readonly.not_backed_up(self.paths.pve, [self._status(v) for v in self._vmids()])
+
+    def cluster_fw_group(self, name: str) -> Any:
+        fw = self._fw(None)
+        if fw is None or name not in fw.groups:
+            raise ApiError(500, f"no such security group '{name}'")
+        return rules_as_api(fw.groups[name])
+
+    def cluster_fw_ipset(self, name: str) -> Any:
+        try:
+            return api_readonly.ipset(self._fw(None), name)
+        except KeyError:
+            raise ApiError(500, f"no such IPSet '{name}'") from None
+
+    def node_fw_rules(self, node: str) -> Any:
+        _node(node)
+        path = self.paths.pve / "nodes" / NODE / "host.fw"
+        return self._rules(parse_firewall_file(path.read_text()) if path.exists() else None)
+
+    def node_status(self, node: str) -> Any:
+        _node(node)
+        return api_readonly.node_status(VERSION, self.paths.home)
+
+    def node_subscription(self, node: str) -> Any:
+        _node(node)
+        return api_readonly.subscription()
+
+    def node_replication(self, node: str) -> Any:
+        """No replication.cfg in the lab's /etc/pve (local storage only): no jobs."""
+        _node(node)
+        return []
+
+    def node_tasks(self, node: str, params: dict[str, str]) -> Any:
+        _node(node)
+        return api_readonly.tasks(self.paths, params)
+
+    def qemu_list(self, node: str) -> Any:
+        """The lab runs no VMs: its /etc/pve/qemu-server holds no config."""
+        _node(node)
+        return []
+
+    def qemu_missing(self, node: str, vmid: str) -> Any:
+        _node(node)
+        raise ApiError(500, f"Configuration file 'nodes/{NODE}/qemu-server/{_vmid(vmid)}.conf' does not exist")
+
     # ------------------------------------------------------------------ mutations through the lab's pct / firewall
     def _pct(self, args: list[str]) -> None:
         """Run the lab's `pct`; its `NNN message` + `key: error` stderr becomes the API error (500 otherwise)."""
@@ -388,8 +457,14 @@ def _required_privilege(method: str, parts: list[str], params: dict[str, str]) -
         if parts[4:5] == ["snapshot"]:
             return acl, "VM.Snapshot"
         return acl, _config_privilege(params) if parts[4:5] == ["config"] else "VM.Config.Network"
+    if len(parts) >= 4 and parts[0] == "nodes" and parts[2] == "qemu":
+        return f"/vms/{_vmid(parts[3])}", "VM.Audit"
     if parts[:2] == ["cluster", "firewall"]:
         return "/", "Sys.Audit" if method == "GET" else "Sys.Modify"
+    if parts in (["cluster", "status"], ["cluster", "backup-info", "not-backed-up"]):
+        return "/", "Sys.Audit"
+    if len(parts) == 3 and parts[0] == "nodes" and parts[2] in ("status", "subscription"):
+        return f"/nodes/{parts[1]}", "Sys.Audit"
     if len(parts) >= 3 and parts[0] == "nodes" and parts[2] == "firewall":
         return f"/nodes/{parts[1]}", "Sys.Audit" if method == "GET" else "Sys.Modify"
     return None

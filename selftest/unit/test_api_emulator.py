@@ -5,6 +5,7 @@ firewall recompile are injected fakes, so no LXC or nftables is touched.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import ssl
@@ -23,6 +24,7 @@ import trustme
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import AuthenticationError, ResourceException
 
+from phoenix_lab import api_readonly
 from phoenix_lab.api_auth import Permissions
 from phoenix_lab.api_routes import Api
 from phoenix_lab.api_server import build_server
@@ -531,3 +533,128 @@ def test_preflight_names_the_missing_privilege_and_the_acl(lab: Lab, monkeypatch
     text = str(exc.value)
     assert "\n" not in text and "(403 Permission check failed (/, Sys.Audit))" in text
     assert f"pveum acl modify / --tokens '{BARE_TOKEN}' --roles PVEAuditor" in text
+
+
+# ------------------------------------------------------------------ the read-only surface monitoring clients walk
+CLUSTER_FW_FULL = """[OPTIONS]
+
+enable: 1
+policy_in: DROP
+
+[ALIASES]
+
+gateway 198.18.0.153 # the nginx CT
+
+[IPSET trusted]
+
+198.18.0.0/24
+!198.18.0.99 # not this one
+
+[group webservers]
+
+IN ACCEPT -p tcp -dport 443
+"""
+
+
+@contextlib.contextmanager
+def written(path: Path, text: str) -> Iterator[None]:
+    """Replace (or create) a file of the fake /etc/pve for one test, then put back what was there."""
+    before = path.read_text() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    try:
+        yield
+    finally:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before)
+
+
+def test_cluster_status_is_the_standalone_node(client: httpx.Client) -> None:
+    assert client.get("/cluster/status").json()["data"] == [
+        {"type": "node", "id": "node/pve", "name": "pve", "ip": "198.18.0.13", "local": 1, "nodeid": 0,
+         "online": 1, "level": ""}]
+
+
+def test_not_backed_up_follows_jobs_cfg(lab: Lab, client: httpx.Client) -> None:
+    listed = lambda: [(g["type"], g["vmid"]) for g in client.get("/cluster/backup-info/not-backed-up").json()["data"]]
+    assert listed() == [("lxc", 951), ("lxc", 953)]
+    with written(lab.paths.pve / "jobs.cfg", "vzdump: backup-daily\n\tschedule 21:00\n\tvmid 951\n\tstorage local\n"):
+        assert listed() == [("lxc", 953)]
+    with written(lab.paths.pve / "jobs.cfg", "vzdump: all-but\n\tall 1\n\texclude 953\n"):
+        assert listed() == [("lxc", 953)]
+    with written(lab.paths.pve / "jobs.cfg", "realm-sync: ldap\n\tvmid 951\n"):
+        assert listed() == [("lxc", 951), ("lxc", 953)]  # only vzdump jobs back guests up
+
+
+def test_templates_are_never_listed_as_not_backed_up(lab: Lab, client: httpx.Client) -> None:
+    with written(lab.paths.ct_conf(900), "arch: amd64\nhostname: tpl\ntemplate: 1\nrootfs: local-lvm:base-900-disk-0,size=8G\n"):
+        vmids = [g["vmid"] for g in client.get("/cluster/backup-info/not-backed-up").json()["data"]]
+    assert 900 not in vmids and vmids == [951, 953]
+
+
+def test_node_status_reads_this_host(client: httpx.Client) -> None:
+    data = client.get("/nodes/pve/status").json()["data"]
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    assert data["memory"]["total"] == int(meminfo["MemTotal"].split()[0]) * 1024
+    assert data["memory"]["used"] + data["memory"]["free"] == data["memory"]["total"]
+    assert len(data["loadavg"]) == 3 and all(isinstance(x, str) for x in data["loadavg"])
+    assert data["pveversion"] == "pve-manager/8.2.4/faa83925c9641325"
+    assert isinstance(data["cpuinfo"]["cpus"], int) and data["rootfs"]["total"] > 0
+
+
+def test_subscription_replication_and_qemu(client: httpx.Client) -> None:
+    sub = client.get("/nodes/pve/subscription").json()["data"]
+    assert sub["status"] == "notfound" and len(sub["serverid"]) == 32
+    assert client.get("/nodes/pve/replication").json() == {"data": []}
+    assert client.get("/nodes/pve/qemu").json() == {"data": []}
+    resp = client.get("/nodes/pve/qemu/100/status/current")
+    assert (resp.status_code, resp.reason_phrase) == (500, "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist")
+    assert client.get("/nodes/pve/qemu/abc/config").status_code == 400
+
+
+def test_tasks_come_from_the_task_index(lab: Lab, client: httpx.Client) -> None:
+    index = lab.paths.run / api_readonly.TASK_INDEX
+    with written(index, ""):
+        assert client.get("/nodes/pve/tasks").json() == {"data": []}
+        api_readonly.record_task(lab.paths, "UPID:pve:00001234:00000000:6A000000:vzsnapshot:951:root@pam:")
+        api_readonly.record_task(lab.paths, "UPID:pve:00001235:00000000:6A000010:vzdump:953:root@pam:", "job errors")
+        tasks = client.get("/nodes/pve/tasks").json()["data"]
+        assert [(t["type"], t["id"], t["pid"], t["starttime"], t["status"]) for t in tasks] == [
+            ("vzdump", "953", 0x1235, 0x6A000010, "job errors"), ("vzsnapshot", "951", 0x1234, 0x6A000000, "OK")]
+        assert [t["id"] for t in client.get("/nodes/pve/tasks", params={"vmid": "951"}).json()["data"]] == ["951"]
+        assert len(client.get("/nodes/pve/tasks", params={"limit": "1"}).json()["data"]) == 1
+
+
+def test_firewall_aliases_ipsets_groups(lab: Lab, client: httpx.Client) -> None:
+    with written(lab.paths.fw_file(None), CLUSTER_FW_FULL):
+        (alias,) = client.get("/cluster/firewall/aliases").json()["data"]
+        assert {k: alias[k] for k in ("name", "cidr", "ipversion")} == {"name": "gateway", "cidr": "198.18.0.153", "ipversion": 4}
+        assert [s["name"] for s in client.get("/cluster/firewall/ipset").json()["data"]] == ["trusted"]
+        members = client.get("/cluster/firewall/ipset/trusted").json()["data"]
+        assert [(m["cidr"], m.get("nomatch", 0)) for m in members] == [("198.18.0.0/24", 0), ("198.18.0.99", 1)]
+        assert len({m["digest"] for m in members}) == 1
+        assert [g["group"] for g in client.get("/cluster/firewall/groups").json()["data"]] == ["webservers"]
+        (rule,) = client.get("/cluster/firewall/groups/webservers").json()["data"]
+        assert (rule["type"], rule["action"], rule["dport"]) == ("in", "ACCEPT", "443")
+        assert client.get("/cluster/firewall/ipset/nope").status_code == 500
+    assert client.get("/cluster/firewall/groups").json() == {"data": []}
+    assert client.get("/nodes/pve/firewall/rules").json() == {"data": []}
+
+
+def test_cluster_reads_need_sys_audit(lab: Lab) -> None:
+    with _as_token(lab, BARE_TOKEN, "22222222-2222-4222-8222-222222222222") as c:
+        for path in ("/cluster/status", "/cluster/backup-info/not-backed-up"):
+            resp = c.get(path)
+            assert (resp.status_code, resp.reason_phrase) == (403, "Permission check failed (/, Sys.Audit)")
+        assert c.get("/nodes/pve/status").status_code == 403
+    with _as_token(lab, AUDIT_TOKEN, "11111111-1111-4111-8111-111111111111") as c:
+        assert c.get("/nodes/pve/qemu/100/config").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/cluster/status", "/nodes/pve/status", "/nodes/pve/subscription",
+                                  "/nodes/pve/tasks", "/nodes/pve/qemu", "/nodes/pve/replication",
+                                  "/cluster/backup-info/not-backed-up", "/nodes/pve/storage/local-lvm/status"])
+def test_every_monitoring_read_is_implemented(client: httpx.Client, path: str) -> None:
+    assert client.get(path).status_code == 200
