@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 from phoenix_lab import lifecycle, lxc_runtime, options
 from phoenix_lab.host import netns_exists
@@ -82,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     upp = sub.add_parser("up", help="bring the lab up (idempotent)")
     upp.add_argument("--chat-engine", choices=options.CHAT_ENGINES, default=None,
                      help="echo (default, fast, deterministic) or smollm2 (the real SmolLM2-135M, for semantic checks)")
-    upp.set_defaults(func=lambda a: (lifecycle.up(chat_engine=a.chat_engine), 0)[1])
+    upp.add_argument("--config-dir", type=Path, default=None,
+                     help="derive the lab's inventory from this real Phoenix config dir (translated + overlay)")
+    upp.add_argument("--as-declared", action="store_true",
+                     help="the real config as declared (translated, without the conformance overlay): its defects live")
+    upp.set_defaults(func=lambda a: (lifecycle.up(chat_engine=a.chat_engine, config_dir=a.config_dir,
+                                                  as_declared=a.as_declared), 0)[1])
     sub.add_parser("down", help="remove everything the lab made").set_defaults(func=lambda a: (lifecycle.down(), 0)[1])
     st = sub.add_parser("status", help="the lab's facts")
     st.add_argument("--json", action="store_true")

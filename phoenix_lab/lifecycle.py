@@ -1,6 +1,7 @@
 """`phoenix-lab up` and `down`: idempotent bring-up with a progress line per step, and a teardown without trace."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,13 +20,45 @@ API_HOST = HOST_ADDR.split("/")[0]
 WRAPPERS = {"pct": "phoenix_lab.pct", "pvesh": "phoenix_lab.pvesh", "pve-firewall": "phoenix_lab.firewall"}
 
 
+def derived_inventory(paths: LabPaths) -> Path:
+    """Where `up --config-dir/--as-declared` writes the inventory it derived (gone with the lab's home)."""
+    return paths.home / "inventory"
+
+
 def inventory_dir() -> Path:
-    return Path(os.environ.get("PHOENIX_LAB_INVENTORY", str(LAB_INVENTORY)))
+    """$PHOENIX_LAB_INVENTORY, else the inventory a running lab was derived with, else fixtures/lab."""
+    if os.environ.get("PHOENIX_LAB_INVENTORY"):
+        return Path(os.environ["PHOENIX_LAB_INVENTORY"])
+    derived = derived_inventory(LabPaths.default())
+    return derived if derived.is_dir() else LAB_INVENTORY
 
 
-def up(log: Callable[[str], None] = print, chat_engine: str | None = None) -> Inventory:
+def _derive(paths: LabPaths, config_dir: Path | None, as_declared: bool, log: Callable[[str], None]) -> None:
+    """translate(config_dir) + overlay (lab_shape only when as declared) into the lab's home; a lab that is up
+    with another inventory must go down first (its CTs were built from that one)."""
+    from phoenix_lab import reference
+
+    try:
+        docs = reference.derive(config_dir or reference.REFERENCE,
+                                kinds=["lab_shape"] if as_declared else reference.KINDS)
+    except reference.OverlayError as exc:
+        raise LabError(str(exc)) from None
+    out = derived_inventory(paths)
+    current = {n: (out / n).read_text() for n in reference.FILES.values() if (out / n).exists()}
+    if (host.netns_exists() or current) and current != {n: json.dumps(docs[k], indent=4) + "\n"
+                                                         for k, n in reference.FILES.items()}:
+        raise LabError("the lab is up with another inventory: run `phoenix-lab down` first")
+    reference.write(docs, out)
+    log(f"[lab] inventory: {config_dir or reference.REFERENCE} translated to lab addresses"
+        f"{' (as declared: no conformance overlay)' if as_declared else ' + overlay'} -> {out}")
+
+
+def up(log: Callable[[str], None] = print, chat_engine: str | None = None, config_dir: Path | None = None,
+       as_declared: bool = False) -> Inventory:
     started = time.monotonic()
     paths = LabPaths.default()
+    if config_dir or as_declared:
+        _derive(paths, config_dir, as_declared, log)
     inv = load_inventory(inventory_dir())
     opts = _choose_options(paths, chat_engine)
     image.ensure_base_image(paths, log)
