@@ -15,7 +15,7 @@ def redeploy(ctid: int, log=print) -> None:
     inv = load_inventory(lifecycle.inventory_dir())
     ct = inv.container(ctid)
     unit = service_plan.unit_name(ct)
-    if unit is None:
+    if unit is None and not service_plan.is_docker(ct):
         raise LabError(f"ct{ctid} ({ct.name}) has no application script in the lab")
     paths = LabPaths.default()
     if ct.role == "gateway":
@@ -23,6 +23,11 @@ def redeploy(ctid: int, log=print) -> None:
     provision.push_services(ct, inv)
     if lxc_runtime.state(ctid) != "running":
         log(f"ct{ctid} is not running: files redeployed, start it with pct start {ctid}")
+        return
+    if unit is None:   # a docker CT: the script replaces the container (image, ports, volume, restart policy)
+        provision.run_app_scripts(inv, log, only=ctid)
+        provision.wait_ready(inv, lambda _: None, timeout=60)
+        log(f"ct{ctid}: application redeployed ({service_plan.docker_image(ct)} in Docker)")
         return
     attach = lambda *cmd: run(lxc_runtime.attach_argv(ctid, list(cmd)), timeout=60)
     attach("systemctl", "daemon-reload")

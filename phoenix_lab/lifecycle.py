@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from phoenix_lab import firewall, host, image, model_layer, options, pki, provision
+from phoenix_lab import docker_layer, firewall, host, image, model_layer, options, pki, provision, service_plan
 from phoenix_lab.paths import API_PORT, HOST_ADDR, NETNS, NODE, REPO, TOKEN_ID, LabPaths
 from phoenix_lab.sh import LabError, run
 from phoenix_model.inventory import Inventory, load_inventory
@@ -64,6 +64,8 @@ def up(log: Callable[[str], None] = print, chat_engine: str | None = None, confi
     image.ensure_base_image(paths, log)
     if opts.chat_engine == "smollm2":
         model_layer.ensure(paths, log)
+    if any(service_plan.is_docker(ct) for ct in inv.containers.values()):
+        docker_layer.ensure(paths, log)
     for d in (paths.home, paths.run, paths.bin, paths.secrets):
         d.mkdir(parents=True, exist_ok=True)
     options.save(paths, opts)
@@ -74,6 +76,7 @@ def up(log: Callable[[str], None] = print, chat_engine: str | None = None, confi
     pki.ensure_ca(paths.pki)
     provision.provision(inv, paths, log)
     provision.start_all(inv, log)
+    provision.run_app_scripts(inv, log)
     firewall.apply(paths)
     log("[lab] firewall compiled into nftables (pve-firewall status: enabled/running)")
     _start_api(paths, log)

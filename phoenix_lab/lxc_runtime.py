@@ -91,6 +91,8 @@ def generate_config(ctid: int, cfg: CtConfig) -> str:
     features = parse_property_string(str(cur.get("features", "")), "features")
     if features.get("nesting") == "1":
         lines.append("lxc.mount.auto = proc:rw sys:rw")
+    if features.get("keyctl") == "1":  # a docker CT: its image store outlives the lab, so a warm `up` imports nothing
+        lines.append(f"lxc.mount.entry = {docker_store(ctid)} var/lib/docker none bind,create=dir 0 0")
     for key, value in cfg.lxc:
         if key in ("lxc.idmap", "lxc.apparmor.profile"):
             continue  # idmap handled above; AppArmor is not in this kernel (the .conf line stays as declared)
@@ -100,8 +102,19 @@ def generate_config(ctid: int, cfg: CtConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+def docker_store(ctid: int) -> Path:
+    """/var/lib/docker of docker CT `ctid`, kept in the lab's cache (owned by CT root)."""
+    return PATHS.cache / "docker" / str(ctid)
+
+
 def start(ctid: int) -> None:
     cfg = load_conf(ctid)
+    if parse_property_string(str(cfg.current.get("features", "")), "features").get("keyctl") == "1":
+        store = docker_store(ctid)
+        if not store.is_dir():
+            store.mkdir(parents=True)
+            os.chown(store, 100000, 100000)
+            os.chmod(store, 0o710)
     ct_dir = PATHS.ct_dir(ctid)
     if not rootfs_dir(ctid).is_dir():
         raise LabError(f"CT {ctid}: rootfs {rootfs_dir(ctid)} is missing")

@@ -60,8 +60,9 @@ def ct_settings(ct: Container, inv: Inventory) -> list[str]:
             "--rootfs", f"{ct.storage_pool}:subvol-{ct.ctid}-disk-0,size={ct.storage_size_gb}G"]
     if ct.swap_mb is not None:
         args += ["--swap", str(ct.swap_mb)]
-    nesting = any(opt.startswith("nesting=1") for opt in ct.pct_options) or "docker" in ct.features
-    if nesting:
+    if "docker" in ct.features:  # Docker Engine in an unprivileged CT needs both (the lab's Docker layer keys on keyctl)
+        args += ["--features", "keyctl=1,nesting=1"]
+    elif any(opt.startswith("nesting=1") for opt in ct.pct_options):
         args += ["--features", "nesting=1"]
     mp = 0
     for mount in ct.shared_mounts:
@@ -184,6 +185,7 @@ def provision(inv: Inventory, paths: LabPaths, log: Callable[[str], None]) -> No
             _pct("clone", str(src.ctid), str(ct.ctid), "--snapname", snap, "--hostname", ct.name, "--storage", ct.storage_pool)
             how = f"cloned from {src.ctid}@{snap}"
         write_ct_state(ct, inv, paths)
+        rootfs.umount(ct.ctid)  # its lower layers follow the features just set (docker CTs get the Docker layer)
         push_services(ct, inv)
         if ct.template_snapshot:
             _pct("snapshot", str(ct.ctid), ct.template_snapshot, "--description", f"template {ct.name}")
@@ -196,6 +198,20 @@ def start_all(inv: Inventory, log: Callable[[str], None]) -> None:
             rootfs.mount(ct.ctid)
             lxc_runtime.start(ct.ctid)
             log(f"[lab] ct{ct.ctid} started (boot order {ct.boot_order})")
+
+
+def run_app_scripts(inv: Inventory, log: Callable[[str], None], only: int | None = None) -> None:
+    """Docker CTs: run the application script (image import, `docker run` with the script's flags) in the CT,
+    as the orchestrator does with `pct exec <ctid> -- <script>` once the CT is up."""
+    for ct in sorted(inv.services(), key=lambda c: (c.boot_order, c.ctid)):
+        script = service_plan.app_script_path(ct)
+        if script is None or (only is not None and ct.ctid != only) or lxc_runtime.state(ct.ctid) != "running":
+            continue
+        start = time.monotonic()
+        proc = run(lxc_runtime.attach_argv(ct.ctid, ["/bin/sh", script]), check=False, timeout=300)
+        if proc.returncode != 0:
+            raise LabError(f"ct{ct.ctid}: {script} failed: {(proc.stderr or proc.stdout).strip()[-600:]}")
+        log(f"[lab] ct{ct.ctid} {ct.name}: {service_plan.docker_image(ct)} running in Docker ({time.monotonic() - start:.1f}s)")
 
 
 def wait_ready(inv: Inventory, log: Callable[[str], None], timeout: float = 120) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from phoenix_lab import options
+from phoenix_lab import docker_layer, options
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import run
+from phoenix_model.pve_formats import parse_ct_config, parse_property_string
 
 PATHS = LabPaths.default()
 
@@ -24,10 +25,21 @@ def merged(ctid: int) -> Path:
     return PATHS.ct_dir(ctid) / "rootfs"
 
 
-def lower_layers() -> list[Path]:
-    """The read-only layers under every CT, top first: the SmolLM2 layer when the lab runs that engine, the base image."""
+def lower_layers(ctid: int | None = None) -> list[Path]:
+    """The read-only layers under a CT, top first: the Docker layer for docker CTs (`keyctl=1` in the .conf's
+    features, as Proxmox sets for Docker), the SmolLM2 layer when the lab runs that engine, the base image."""
     extra = [PATHS.model_layer] if options.load(PATHS).chat_engine == "smollm2" else []
+    if ctid is not None and is_docker_ct(ctid) and docker_layer.present(PATHS):
+        extra.insert(0, docker_layer.layer(PATHS))
     return [*extra, PATHS.base_image]
+
+
+def is_docker_ct(ctid: int) -> bool:
+    conf = PATHS.ct_conf(ctid)
+    if not conf.exists():
+        return False
+    features = parse_property_string(str(parse_ct_config(conf.read_text()).current.get("features", "")), "features")
+    return features.get("keyctl") == "1"
 
 
 def is_mounted(ctid: int) -> bool:
@@ -46,7 +58,7 @@ def mount(ctid: int) -> Path:
     os.chown(layer_dir(ctid), 100000, 100000)
     os.chmod(layer_dir(ctid), 0o755)
     run(["mount", "-t", "overlay", f"phx-ct{ctid}", "-o",
-         f"lowerdir={':'.join(map(str, lower_layers()))},upperdir={layer_dir(ctid)},workdir={work}", str(target)])
+         f"lowerdir={':'.join(map(str, lower_layers(ctid)))},upperdir={layer_dir(ctid)},workdir={work}", str(target)])
     return target
 
 

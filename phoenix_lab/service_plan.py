@@ -6,13 +6,15 @@ the shared volumes' host dirs, pushes `ct_files` into each CT, enables/starts `c
 """
 from __future__ import annotations
 
+import hashlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from phoenix_lab import gateway_config, pki
 from phoenix_lab.paths import LabPaths
-from phoenix_model.inventory import Container, Inventory
+from phoenix_model.deployment import docker_service
+from phoenix_model.inventory import Container, Inventory, PortMap
 
 SERVICES_SRC = Path(__file__).resolve().parent / "services"
 SERVICES_DST = "/opt/phoenix-lab/services"
@@ -51,7 +53,29 @@ class HostFile:
     gid: int
 
 
+APP_DIR = "/opt/phoenix-lab/app"
+IMAGE_FILES = ("bin", "lib", "lib64", "usr/bin/python3", "usr/bin/python3.11", "usr/lib/python3.11",
+               "usr/lib/x86_64-linux-gnu", "usr/lib64", "etc/passwd", "etc/group", SERVICES_VENV.lstrip("/"),
+               SERVICES_DST.lstrip("/"))
+
+
+def is_docker(ct: Container) -> bool:
+    """Deployed as a docker container (phoenix_model.deployment decides, for the lab and the suite alike)."""
+    return docker_service(ct) is not None
+
+
+def docker_image(ct: Container) -> str | None:
+    svc = docker_service(ct)
+    return svc.image if svc else None
+
+
+def app_script_path(ct: Container) -> str | None:
+    return f"{APP_DIR}/{ct.application_script or f'phoenix_hypervisor_lxc_{ct.ctid}.sh'}" if is_docker(ct) else None
+
+
 def unit_name(ct: Container) -> str | None:
+    if is_docker(ct):
+        return None
     return {"vllm": "vllm_model_server.service", "qdrant": "qdrant.service", "n8n": "n8n.service",
             "portainer": "portainer.service", "gateway": "nginx.service"}.get(ct.role)
 
@@ -64,7 +88,7 @@ def ct_units(ct: Container, inv: Inventory | None = None) -> list[str]:
 
 def ct_ready_ports(ct: Container, inv: Inventory | None = None) -> list[int]:
     """TCP ports that listen once the CT's service is up."""
-    if not ct_units(ct):
+    if not ct_units(ct) and not is_docker(ct):
         return []
     if ct.role == "gateway":
         return [80, 443]
@@ -110,6 +134,8 @@ def _enable(unit: str, unit_path: str) -> PushedFile:
 
 
 def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[PushedFile]:
+    if is_docker(ct):
+        return _service_code() + [_docker_app_script(ct, inv)]
     units = ct_units(ct, inv)
     if not units:   # a vLLM template is "fully provisioned with a known-good vLLM environment" (strategy §7.3)
         return _service_code() + _vllm_install() if ct.is_template and "vllm" in ct.features else []
@@ -122,6 +148,89 @@ def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[P
         files.append(_chat_engine_dropin(chat_engine))
     files.append(_enable(unit, f"{UNIT_DIR}/{unit}"))
     return files
+
+
+def _service_command(ct: Container, inv: Inventory) -> list[str]:
+    """The stand-in's command line, the same whether systemd or Docker runs it."""
+    ports = _ports(ct)
+    if ct.role == "qdrant":
+        storage = next((v.mount_point for v in ct.dedicated_volumes), "/qdrant/storage")
+        cmd = [f"{SERVICES_VENV}/bin/python", f"{SERVICES_DST}/qdrant_server.py", "--port", str(ports[0]),
+               "--grpc-port", str(ports[1] if len(ports) > 1 else ports[0] + 1), "--storage", storage]
+        for spec in collections(inv, ct):
+            cmd += ["--collection", spec]
+        return cmd
+    if ct.role == "n8n":
+        data = next((v.mount_point for v in ct.dedicated_volumes), "/home/node/.n8n")
+        return ["/usr/bin/python3", f"{SERVICES_DST}/n8n_server.py", "--port", str(ports[0]), "--data", data,
+                "--base-path", "/n8n/"]
+    certs = next((m.mount_path for m in ct.shared_mounts if m.volume == "ssl_certs"), "/certs")
+    return ["/usr/bin/python3", f"{SERVICES_DST}/portainer_server.py", "--port", str(ports[0]),
+            "--agent-port", str(ports[1] if len(ports) > 1 else 9001),
+            "--cert", f"{certs}/{gateway_config.PORTAINER_HOST}.crt", "--key", f"{certs}/{gateway_config.PORTAINER_HOST}.key"]
+
+
+def services_digest() -> str:
+    """Names the stand-in code an image was built from, so a CT re-imports only when the code changed."""
+    sha = hashlib.sha256()
+    for f in sorted(SERVICES_SRC.rglob("*.py")):
+        sha.update(f.relative_to(SERVICES_SRC).as_posix().encode() + b"\0" + f.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def docker_run_args(ct: Container) -> list[str]:
+    """`docker run` flags as the application scripts give them: name, restart policy, `-p H:C` per declared port,
+    the declared volume bound where the service writes, and the certificates for Portainer's TLS."""
+    svc = docker_service(ct)
+    assert svc is not None
+    image, name, data = svc.image, svc.name, svc.data_path
+    args = ["-d", "--name", name, "--restart", "unless-stopped"]
+    for port in ct.ports or [PortMap(p, p) for p in _default_ports(ct)]:
+        args += ["-p", f"{port.host}:{port.container}"]
+    volume = next((v.mount_point for v in ct.dedicated_volumes), data)
+    args += ["-v", f"{volume}:{data}"]
+    if ct.role == "n8n":
+        args += ["--user", "1000:1000"]   # `node` in the n8n image
+    if ct.role == "portainer":
+        certs = next((m.mount_path for m in ct.shared_mounts if m.volume == "ssl_certs"), "/certs")
+        args += ["-v", f"{certs}:{certs}:ro"]
+    return [*args, image]
+
+
+def docker_run_command(ct: Container, inv: Inventory) -> list[str]:
+    """`docker run ...` as the application script runs it (the stand-in writes to the path the volume is bound to)."""
+    svc = docker_service(ct)
+    assert svc is not None
+    volume = next((v.mount_point for v in ct.dedicated_volumes), svc.data_path)
+    cmd = [svc.data_path if arg == volume else arg for arg in _service_command(ct, inv)]
+    return ["docker", "run", *docker_run_args(ct), *cmd]
+
+
+def _docker_app_script(ct: Container, inv: Inventory) -> PushedFile:
+    """The lab's rendition of the CT's application script: wait for dockerd, build the image locally from this
+    CT's root filesystem plus the stand-in (no registry here; re-imported only when the stand-in changed), then
+    replace the container with one started with the script's flags."""
+    svc = docker_service(ct)
+    assert svc is not None
+    digest = services_digest()
+    volume = next((v.mount_point for v in ct.dedicated_volumes), svc.data_path)
+    owner = "chown 1000:1000 " + shlex.quote(volume) if ct.role == "n8n" else "true"
+    script = f"""#!/bin/sh
+# phoenix-lab: {ct.application_script or 'application script'} for ct{ct.ctid} ({ct.name}), docker deployment
+set -eu
+i=0
+until docker info >/dev/null 2>&1; do
+  i=$((i + 1)); [ "$i" -lt 300 ] || {{ echo "dockerd does not answer" >&2; exit 1; }}; sleep 0.2
+done
+if [ "$(docker image inspect -f '{{{{index .Config.Labels "phoenix-lab.services"}}}}' {svc.image} 2>/dev/null)" != "{digest}" ]; then
+  tar -C / -cf - {' '.join(IMAGE_FILES)} | docker import \\
+    -c 'LABEL phoenix-lab.services={digest}' -c 'ENV PYTHONPATH={SERVICES_DST} PYTHONUNBUFFERED=1' - {svc.image} >/dev/null
+fi
+mkdir -p {shlex.quote(volume)} && {owner}
+docker rm -f {svc.name} >/dev/null 2>&1 || true
+{shlex.join(docker_run_command(ct, inv))} >/dev/null
+"""
+    return PushedFile(app_script_path(ct) or "", script.encode(), 0o755)
 
 
 def _vllm_files(ct: Container, inv: Inventory) -> list[PushedFile]:
@@ -176,13 +285,7 @@ def collections(inv: Inventory, ct: Container) -> list[str]:
 
 
 def _qdrant_files(ct: Container, inv: Inventory) -> list[PushedFile]:
-    ports = _ports(ct)
-    storage = next((v.mount_point for v in ct.dedicated_volumes), "/qdrant/storage")
-    cmd = [f"{SERVICES_VENV}/bin/python", f"{SERVICES_DST}/qdrant_server.py", "--port", str(ports[0]),
-           "--grpc-port", str(ports[1] if len(ports) > 1 else ports[0] + 1), "--storage", storage]
-    for spec in collections(inv, ct):
-        cmd += ["--collection", spec]
-    return [PushedFile(f"{UNIT_DIR}/qdrant.service", _unit("qdrant vector database", cmd))]
+    return [PushedFile(f"{UNIT_DIR}/qdrant.service", _unit("qdrant vector database", _service_command(ct, inv)))]
 
 
 def _n8n_files(ct: Container, inv: Inventory) -> list[PushedFile]:
@@ -190,20 +293,14 @@ def _n8n_files(ct: Container, inv: Inventory) -> list[PushedFile]:
     data = next((v.mount_point for v in ct.dedicated_volumes), "/home/node/.n8n")
     pre = (f"id -u {N8N_USER} >/dev/null 2>&1 || useradd --uid 1000 --create-home --home-dir /home/{N8N_USER} "
            f"--shell /bin/sh {N8N_USER}; mkdir -p {data}; chown {N8N_USER}:{N8N_USER} {data}")
-    cmd = ["/usr/bin/python3", f"{SERVICES_DST}/n8n_server.py", "--port", str(_ports(ct)[0]), "--data", data,
-           "--base-path", "/n8n/"]
+    cmd = _service_command(ct, inv)
     # systemd resolves User= before any ExecStartPre runs, so the user is created first and privileges dropped after
     start = ["/bin/sh", "-c", f"{pre}; exec setpriv --reuid={N8N_USER} --regid={N8N_USER} --init-groups {shlex.join(cmd)}"]
     return [PushedFile(f"{UNIT_DIR}/n8n.service", _unit("n8n workflow automation", start))]
 
 
 def _portainer_files(ct: Container, inv: Inventory) -> list[PushedFile]:
-    ports = _ports(ct)
-    certs = next((m.mount_path for m in ct.shared_mounts if m.volume == "ssl_certs"), "/certs")
-    cmd = ["/usr/bin/python3", f"{SERVICES_DST}/portainer_server.py", "--port", str(ports[0]),
-           "--agent-port", str(ports[1] if len(ports) > 1 else 9001),
-           "--cert", f"{certs}/{gateway_config.PORTAINER_HOST}.crt", "--key", f"{certs}/{gateway_config.PORTAINER_HOST}.key"]
-    return [PushedFile(f"{UNIT_DIR}/portainer.service", _unit("Portainer", cmd))]
+    return [PushedFile(f"{UNIT_DIR}/portainer.service", _unit("Portainer", _service_command(ct, inv)))]
 
 
 def _gateway_files(inv: Inventory) -> list[PushedFile]:

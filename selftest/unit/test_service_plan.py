@@ -36,10 +36,31 @@ def test_the_stand_in_version_is_the_followed_vllm_release() -> None:
     assert f'VLLM_VERSION = "{sp.VLLM_VERSION}"' in (sp.SERVICES_SRC / "vllm_server.py").read_text()
 
 
-def test_every_service_ct_has_a_unit_and_ports(inv: Inventory) -> None:
+def test_every_service_ct_has_a_unit_or_a_docker_app_script_and_ports(inv: Inventory) -> None:
     for ct in inv.services():
-        assert sp.ct_units(ct, inv), ct.slug
+        assert bool(sp.ct_units(ct, inv)) != sp.is_docker(ct), ct.slug
         assert sp.ct_ready_ports(ct, inv), ct.slug
+
+
+def test_docker_service_runs_with_the_scripts_flags(inv: Inventory) -> None:
+    ct = next(c for c in inv.services() if sp.is_docker(c))
+    argv = sp.docker_run_command(ct, inv)
+    assert argv[:6] == ["docker", "run", "-d", "--name", "qdrant", "--restart"] and argv[6] == "unless-stopped"
+    published = [argv[i + 1] for i, a in enumerate(argv) if a == "-p"]
+    assert published == [f"{p.host}:{p.container}" for p in ct.ports]
+    volume = ct.dedicated_volumes[0].mount_point
+    assert argv[argv.index("-v") + 1] == f"{volume}:/qdrant/storage"
+    assert argv[argv.index("qdrant/qdrant:latest") + 1] == f"{sp.SERVICES_VENV}/bin/python"
+
+
+def test_docker_app_script_imports_only_when_the_stand_in_changed(inv: Inventory) -> None:
+    ct = next(c for c in inv.services() if sp.is_docker(c))
+    (script,) = [f for f in sp.ct_files(ct, inv) if f.path == sp.app_script_path(ct)]
+    text = script.content.decode()
+    digest = sp.services_digest()
+    assert f'!= "{digest}" ]; then' in text and f"LABEL phoenix-lab.services={digest}" in text
+    assert "docker rm -f qdrant" in text and shlex.join(sp.docker_run_command(ct, inv)) in text
+    assert script.mode == 0o755 and not any(f.path.startswith(sp.UNIT_DIR) for f in sp.ct_files(ct, inv))
 
 
 def test_vllm_unit_carries_the_declared_args_like_phoenix(inv: Inventory) -> None:
@@ -65,7 +86,8 @@ def test_vllm_shim_makes_vllm_importable_in_its_venv(inv: Inventory) -> None:
 def test_qdrant_gets_a_collection_sized_to_the_embedding_model(inv: Inventory) -> None:
     ct = inv.by_role("qdrant")[0]
     dim = next(c.vllm.embedding_dim for c in inv.by_role("vllm") if c.vllm.model_type == "embedding")
-    argv = exec_start(ct, inv)
+    argv = sp.docker_run_command(ct, inv) if sp.is_docker(ct) else exec_start(ct, inv)
+    argv = argv[argv.index("qdrant/qdrant:latest") + 1:] if sp.is_docker(ct) else argv   # the container's command
     assert argv[argv.index("--collection") + 1] == f"embeddings:{dim}:Cosine"
     assert argv[argv.index("--storage") + 1] == ct.dedicated_volumes[0].mount_point
     assert argv[0] == f"{sp.SERVICES_VENV}/bin/python"
