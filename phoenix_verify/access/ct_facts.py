@@ -6,16 +6,16 @@ with the number of CTs, not with the number of checks. Results (and failures) ar
 from __future__ import annotations
 
 import ipaddress
+import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from phoenix_model.deployment import DAEMON_UNIT, docker_service, role_unit
 from phoenix_model.inventory import Container
 from phoenix_verify.access.pct_backend import PctError, pct_host, spec_for
 
 SECTION = "@@"
-ROLE_UNITS = {"vllm": "vllm_model_server", "qdrant": "qdrant", "n8n": "n8n", "portainer": "portainer",
-              "gateway": "nginx"}
 MAPPED_ROOT = 100000
 
 
@@ -35,12 +35,27 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class DockerContainer:
+    """One `docker inspect` entry, reduced to what the checks judge."""
+
+    name: str
+    image: str
+    status: str                                      # created|running|paused|restarting|exited|dead
+    restarting: bool
+    restart_count: int
+    restart_policy: str                              # no|always|unless-stopped|on-failure
+    published: frozenset[tuple[int, str]]            # (host port, "6333/tcp") from HostConfig.PortBindings
+    mounts: tuple[tuple[str, str, str], ...]         # (type, source, destination)
+
+
+@dataclass(frozen=True)
 class ProbePlan:
-    """What to look at besides the fixed sections: paths to stat, (path, uid) write tests, units."""
+    """What to look at besides the fixed sections: paths to stat, (path, uid) write tests, units, Docker."""
 
     paths: tuple[str, ...] = ()
     writers: tuple[tuple[str, int], ...] = ()
     units: tuple[str, ...] = ()
+    docker: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class CtFacts:
     stats: Mapping[str, str] = field(default_factory=dict)       # path -> "uid:gid:mode" or "error: ..."
     writable: Mapping[str, bool] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)        # unit -> is-active output
+    containers: tuple[DockerContainer, ...] | None = None         # None: not a docker CT (or docker absent)
 
     def listening_ports(self) -> frozenset[int]:
         return frozenset(port for _, port in self.listening)
@@ -70,8 +86,8 @@ def plan_for(ct: Container) -> ProbePlan:
     paths = [m.mount_path for m in ct.shared_mounts] + [v.mount_point for v in ct.dedicated_volumes]
     writers = [(m.mount_path, m.owner_uid - MAPPED_ROOT if m.owner_uid >= MAPPED_ROOT else m.owner_uid) for m in ct.shared_mounts]
     writers += [(v.mount_point, 0) for v in ct.dedicated_volumes]
-    unit = ROLE_UNITS.get(ct.role)
-    return ProbePlan(tuple(paths), tuple(writers), (unit,) if unit else ())
+    unit = DAEMON_UNIT if docker_service(ct) else role_unit(ct)
+    return ProbePlan(tuple(paths), tuple(writers), (unit,) if unit else (), docker=docker_service(ct) is not None)
 
 
 def probe_script(plan: ProbePlan) -> str:
@@ -100,6 +116,10 @@ def probe_script(plan: ProbePlan) -> str:
         lines.append(f"s {q('write:' + path)}; if {test} >/dev/null 2>&1; then echo yes; else echo no; fi")
     for unit in plan.units:
         lines.append(f"s {q('unit:' + unit)}; systemctl is-active {q(unit)} 2>/dev/null || true")
+    if plan.docker:  # every container, running or not: one JSON array on one line (empty when there is none)
+        lines.append("s docker; ids=$(docker ps -aq 2>/dev/null) || ids=; "
+                     "if [ -n \"$ids\" ]; then docker inspect $ids 2>/dev/null | tr -d '\\n'; echo; "
+                     "elif command -v docker >/dev/null 2>&1; then echo '[]'; fi")
     lines.append("s end")
     return "\n".join(lines) + "\n"
 
@@ -173,6 +193,33 @@ def _mounts(lines: list[str]) -> tuple[Mount, ...]:
     return tuple(out)
 
 
+def _containers(lines: list[str]) -> tuple[DockerContainer, ...] | None:
+    text = "".join(lines).strip()
+    if not text:
+        return None   # no docker CLI in the CT (or the daemon did not answer `ps`)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    out = []
+    for entry in raw if isinstance(raw, list) else []:
+        state, host = entry.get("State") or {}, entry.get("HostConfig") or {}
+        bindings = host.get("PortBindings") or {}
+        out.append(DockerContainer(
+            name=str(entry.get("Name", "")).lstrip("/"),
+            image=str((entry.get("Config") or {}).get("Image", "")),
+            status=str(state.get("Status", "unknown")),
+            restarting=bool(state.get("Restarting")),
+            restart_count=int(entry.get("RestartCount") or 0),
+            restart_policy=str((host.get("RestartPolicy") or {}).get("Name") or "no"),
+            published=frozenset((int(b["HostPort"]), port) for port, binds in bindings.items() for b in binds or []
+                                if str(b.get("HostPort", "")).isdigit()),
+            mounts=tuple((str(m.get("Type", "")), str(m.get("Source", "")), str(m.get("Destination", "")))
+                         for m in entry.get("Mounts") or []),
+        ))
+    return tuple(out)
+
+
 def parse_facts(ctid: int, text: str) -> CtFacts:
     sec = split_sections(text)
     if "end" not in sec:
@@ -193,6 +240,7 @@ def parse_facts(ctid: int, text: str) -> CtFacts:
         stats={k: " ".join(v).strip() for k, v in pick("stat:").items()},
         writable={k: " ".join(v).strip() == "yes" for k, v in pick("write:").items()},
         units={k: " ".join(v).strip() or "unknown" for k, v in pick("unit:").items()},
+        containers=_containers(sec["docker"]) if "docker" in sec else None,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from phoenix_model.inventory import Container, InventoryError, load_inventory
 from phoenix_verify.access.clone_facts import rootfs_facts
-from phoenix_verify.access.ct_facts import ROLE_UNITS
+from phoenix_model.deployment import role_unit
 from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, make_plane
 from phoenix_verify.promotion import clone_drift
 from phoenix_verify.suite import topology_svg
@@ -87,7 +87,7 @@ def compare(state: ControlPlane, ct: Container, template: Container, snapshot: s
 
 
 def _role_unit(ct: Container) -> str | None:
-    unit = ROLE_UNITS.get(ct.role)
+    unit = role_unit(ct)
     return f"{unit}.service" if unit else None
 
 

@@ -11,14 +11,15 @@ from typing import Any, TypeVar
 
 import pytest
 
+from phoenix_model.deployment import DAEMON_UNIT, docker_service, role_unit
 from phoenix_model.inventory import Container
 from phoenix_model.pve_formats import CtConfig, FirewallFile
 from phoenix_verify.access import reachability
-from phoenix_verify.access.ct_facts import ROLE_UNITS, CtFacts, ct_facts
+from phoenix_verify.access.ct_facts import CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
 from phoenix_verify.access.pct_backend import PctError
 from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, control_plane
-from phoenix_verify.checks import firewall
+from phoenix_verify.checks import docker, firewall
 from phoenix_verify.suite import hung, params
 
 T = TypeVar("T")
@@ -94,15 +95,19 @@ def require_service(ct: Container) -> None:
     state = status(ct.ctid)
     if state != "running":
         pytest.skip(f"ct{ct.ctid} is {state or 'absent'}: the lxc layer reports it")
-    unit = ROLE_UNITS.get(ct.role)
+    svc = docker_service(ct)
+    unit = DAEMON_UNIT if svc else role_unit(ct)
     if unit is None:
         return
     try:
-        unit_state = ct_facts(ct, params.target().pct).units.get(unit, "not probed")
+        facts = ct_facts(ct, params.target().pct)
     except PctError as exc:
         pytest.skip(f"ct{ct.ctid}: cannot look inside ({exc}): the lxc layer reports it")
+    unit_state = facts.units.get(unit, "not probed")
     if unit_state != "active":
         pytest.skip(f"ct{ct.ctid}: {unit} is {unit_state}: the lxc layer reports it")
+    if svc and not any(c.status == "running" and not c.restarting for c in docker.containers_of(facts, svc)):
+        pytest.skip(f"ct{ct.ctid}: no running {svc.image} container: the lxc layer reports it")
     responsive(ct)
 
 

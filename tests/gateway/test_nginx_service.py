@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from phoenix_model.deployment import ROLE_UNITS
 from phoenix_model.inventory import Container
-from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.checks import lxc
 from phoenix_verify.suite import live, params
 

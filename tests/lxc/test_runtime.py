@@ -1,8 +1,8 @@
 """Inside each running CT: dependencies up, declared ports listening, the role's service running."""
 import pytest
 
+from phoenix_model.deployment import role_unit
 from phoenix_model.inventory import Container
-from phoenix_verify.access.ct_facts import ROLE_UNITS
 from phoenix_verify.checks import lxc
 from phoenix_verify.suite import live, params
 
@@ -11,7 +11,8 @@ INV = params.inventory()
 # The gateway CT's nginx belongs to the gateway layer (tests/gateway/test_nginx_service.py): a stopped nginx is a
 # gateway fault, and one layer reports it.
 SERVICES = [ct for ct in INV.services() if ct.role != "gateway"]
-ROLE_UNIT_PARAMS = params.pairs((ct, ROLE_UNITS[ct.role], ROLE_UNITS[ct.role]) for ct in SERVICES if ct.role in ROLE_UNITS)
+# Services Docker runs (docker CTs) are checked as containers in tests/lxc/test_docker.py.
+ROLE_UNIT_PARAMS = params.pairs((ct, role_unit(ct), role_unit(ct)) for ct in SERVICES if role_unit(ct))
 
 
 @pytest.mark.remediate("ct-config.sh", "{ctid}")
