@@ -34,6 +34,7 @@ PLANNERS: dict[str, Callable[..., Plan]] = {
     "mountpoint": lxc.plan_mountpoint,
     "service-restart": services.plan_service_restart,
     "vllm-restart": services.plan_vllm_restart,
+    "docker-restart": services.plan_docker_restart,
     "nginx-reload": services.plan_nginx_reload,
     "gateway-config": services.plan_gateway_config,
     "app-script": services.plan_app_script,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from phoenix_model.deployment import DAEMON_UNIT, docker_service
 from phoenix_verify.remediation.context import (
     Command,
     Context,
@@ -44,6 +45,32 @@ def wait_for_ports(ports: list[int], seconds: int = READY_TIMEOUT_S) -> tuple[st
     """A read-only wait inside the CT until every port listens (exit 124 after `seconds`)."""
     listening = " && ".join(f"ss -tlnH 'sport = :{p}' | grep -q ." for p in ports)
     return ("timeout", str(seconds), "sh", "-c", f"until {listening}; do sleep 0.5; done")
+
+
+def plan_docker_restart(ctx: Context, ctid: str) -> Plan:
+    """A docker CT's service is down: start the daemon (and the container) or restart the stopped container; a
+    crash-looping or missing container is re-created by re-running the application script."""
+    ct = ctx.container(ctid)
+    svc = docker_service(ct)
+    if svc is None:
+        raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) runs no service in Docker")
+    require_running(ctx, ct)
+    inside = ("pct", "exec", str(ct.ctid), "--")
+    commands: list[Command]
+    if ctx.run(*inside, "systemctl", "is-active", DAEMON_UNIT).stdout.strip() != "active":
+        commands = [(*inside, "systemctl", "start", DAEMON_UNIT), (*inside, "docker", "start", svc.name)]
+    else:
+        probe = ctx.run(*inside, "docker", "inspect", "-f", "{{.State.Status}}", svc.name)
+        state = probe.stdout.strip() if probe.returncode == 0 else "missing"
+        if state == "running":
+            return Plan([], [f"ct{ct.ctid}: container {svc.name} is running: nothing to do"])
+        if state in ("missing", "restarting"):
+            return _redeploy(ctx, ct, "app-script", f"so it runs {svc.image} again")
+        commands = [(*inside, "docker", "start", svc.name)]
+    ports = sorted({m.host for m in ct.ports})
+    if ports:
+        commands.append((*inside, *wait_for_ports(ports)))
+    return Plan(commands)
 
 
 def plan_vllm_restart(ctx: Context, ctid: str) -> Plan:

@@ -62,7 +62,8 @@ def is_mutating(call: list[str]) -> bool:
         return True
     if program == "pct" and args[:1] == ["exec"]:
         readiness_wait = args[3:4] == ["timeout"] and args[-1].startswith("until ss ")
-        return args[3:5] != ["nginx", "-t"] and "GET" not in args and not readiness_wait  # read-only probes
+        read_only = args[3:5] in (["nginx", "-t"], ["systemctl", "is-active"], ["docker", "inspect"])
+        return not read_only and "GET" not in args and not readiness_wait  # read-only probes
     return bool(args) and args[0] in verbs
 
 

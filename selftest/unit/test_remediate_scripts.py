@@ -679,3 +679,51 @@ def test_ct_recreate_names_the_manual_step_and_changes_nothing(host: FakeHost) -
     differs = host.run("ct-recreate.sh", str(ct.ctid), apply=True, disruptive=True)
     assert (differs.returncode, differs.stdout, host.mutating_calls()) == (3, "", []), differs.stderr
     assert "unprivileged is 0 on the node, the inventory declares 1" in differs.stderr
+
+
+DOCKER_OK = {"systemctl is-active docker": [0, "active\n", ""], "docker inspect -f {{.State.Status}} qdrant": [0, "running\n", ""]}
+
+
+def _docker_state(host: FakeHost, **answers: list[object]) -> None:
+    (host.state / "exec.json").write_text(json.dumps({**DOCKER_OK, **answers}))
+
+
+def test_docker_restart_nothing_to_do_when_running(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    _docker_state(host)
+    result = host.run("docker-restart.sh", str(ct.ctid), apply=True)
+    assert (result.returncode, result.stdout, host.mutating_calls()) == (0, "", [])
+    assert "nothing to do" in result.stderr
+
+
+def test_docker_restart_starts_daemon_then_container(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    _docker_state(host, **{"systemctl is-active docker": [3, "inactive\n", ""]})
+    inside = ["pct", "exec", str(ct.ctid), "--"]
+    result = host.run("docker-restart.sh", str(ct.ctid), apply=True)
+    assert result.returncode == 0, result.stderr
+    assert printed(result)[:2] == [[*inside, "systemctl", "start", "docker"], [*inside, "docker", "start", "qdrant"]]
+    assert printed(result)[2][:6] == [*inside, "timeout", "120"]
+    assert host.mutating_calls() == [[*inside, "systemctl", "start", "docker"], [*inside, "docker", "start", "qdrant"]]
+
+
+def test_docker_restart_starts_a_stopped_container(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    _docker_state(host, **{"docker inspect -f {{.State.Status}} qdrant": [0, "exited\n", ""]})
+    dry = host.run("docker-restart.sh", str(ct.ctid))
+    assert printed(dry)[0] == ["pct", "exec", str(ct.ctid), "--", "docker", "start", "qdrant"]
+    assert host.mutating_calls() == []
+
+
+def test_docker_restart_crash_loop_needs_the_application_script(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "qdrant")
+    _docker_state(host, **{"docker inspect -f {{.State.Status}} qdrant": [0, "restarting\n", ""]})
+    result = host.run("docker-restart.sh", str(ct.ctid), apply=True)
+    assert result.returncode == 3 and "redeploy the application" in result.stderr
+    assert host.mutating_calls() == []
+
+
+def test_docker_restart_refuses_a_unit_service(host: FakeHost) -> None:
+    ct = by_role(host.inventory, "vllm")
+    result = host.run("docker-restart.sh", str(ct.ctid), apply=True)
+    assert result.returncode == 2 and "runs no service in Docker" in result.stderr
