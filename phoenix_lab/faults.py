@@ -19,6 +19,7 @@ from typing import Any
 from phoenix_lab import firewall, gateway_config, lifecycle, lxc_runtime, pct, pki, provision, rootfs, service_plan
 from phoenix_lab.paths import LabPaths
 from phoenix_lab.sh import LabError, run
+from phoenix_model.deployment import DockerService, docker_service
 from phoenix_model.inventory import Container, Inventory, load_inventory
 from phoenix_model.pve_formats import FirewallFile, parse_firewall_file, write_firewall_file
 
@@ -98,6 +99,49 @@ def _restore_unit(ctx: Ctx, before: str) -> None:
     _unit_path(ctx).write_text(before)
     ctx.exec("systemctl", "daemon-reload")
     ctx.exec("systemctl", "restart", service_plan.unit_name(ctx.ct) or "")
+
+
+def _docker_rerun(ctx: Ctx, change: Callable[[list[str], DockerService], list[str]]) -> None:
+    """Replace the CT's service container with one the application script would not start (`change` edits argv)."""
+    svc = docker_service(ctx.ct)
+    assert svc is not None
+    argv = change(service_plan.docker_run_command(ctx.ct, ctx.inv), svc)
+    ctx.exec("docker", "rm", "-f", svc.name)
+    ctx.exec(*argv)
+
+
+def _docker_redeploy(ctx: Ctx, _saved: Any = None) -> None:
+    provision.run_app_scripts(ctx.inv, lambda _: None, only=ctx.ct.ctid)
+
+
+def _without_data_volume(argv: list[str], svc: DockerService) -> list[str]:
+    i = next(i for i, a in enumerate(argv) if a == "-v" and argv[i + 1].endswith(f":{svc.data_path}"))
+    return argv[:i] + argv[i + 2:]
+
+
+def _published_elsewhere(argv: list[str], svc: DockerService) -> list[str]:
+    i = argv.index("-p")
+    host, _, container = argv[i + 1].partition(":")
+    return [*argv[:i + 1], f"{int(host) + 2}:{container}", *argv[i + 2:]]
+
+
+def _crash_looping(argv: list[str], svc: DockerService) -> list[str]:
+    return [*argv[:argv.index(svc.image) + 1], "/usr/bin/python3", "-c", "raise SystemExit(3)"]
+
+
+def _start_container(ctx: Ctx, _saved: Any = None) -> None:
+    ctx.exec("docker", "start", _container_name(ctx))
+
+
+def _start_daemon(ctx: Ctx, _saved: Any = None) -> None:
+    ctx.exec("systemctl", "start", "docker.service")   # the restart policy brings the container back
+
+
+def _container_name(ctx: Ctx) -> str:
+    svc = docker_service(ctx.ct)
+    if svc is None:
+        raise LabError(f"ct{ctx.ct.ctid} ({ctx.ct.name}) runs no service in Docker")
+    return svc.name
 
 
 def _site(ctx: Ctx, name: str) -> Path:
@@ -264,10 +308,25 @@ def _portainer_via_ip(ctx: Ctx) -> str:
 
 
 CATALOGUE: list[Fault] = [
-    Fault("service-stopped", "lxc", "the CT's service unit is stopped (process gone, port closed)", "qdrant", "ct{ctid}",
-          "service-restart.sh {ctid} qdrant.service", "",
+    Fault("service-stopped", "lxc", "the CT's service unit is stopped (process gone, port closed)", "portainer", "ct{ctid}",
+          "service-restart.sh {ctid} portainer.service", "",
           lambda c: c.exec("systemctl", "stop", service_plan.unit_name(c.ct) or ""),
           lambda c, s: c.exec("systemctl", "start", service_plan.unit_name(c.ct) or "")),
+    Fault("docker-container-stopped", "lxc", "the service container of a docker CT is stopped", "qdrant", "ct{ctid}",
+          "docker-restart.sh {ctid}", "",
+          lambda c: c.exec("docker", "stop", _container_name(c)), _start_container),
+    Fault("docker-crash-loop", "lxc", "the service container exits at once and Docker restarts it in a loop", "qdrant",
+          "ct{ctid}", "docker-restart.sh {ctid}", "",
+          lambda c: _docker_rerun(c, _crash_looping), _docker_redeploy),
+    Fault("docker-daemon-stopped", "lxc", "docker.service is stopped in a docker CT (its containers with it)", "qdrant",
+          "ct{ctid}", "docker-restart.sh {ctid}", "",
+          lambda c: c.exec("systemctl", "stop", "docker.socket", "docker.service"), _start_daemon),
+    Fault("docker-no-volume", "lxc", "the service container was started without the CT's declared volume", "qdrant",
+          "ct{ctid}", "app-script.sh {ctid}", "",
+          lambda c: _docker_rerun(c, _without_data_volume), _docker_redeploy),
+    Fault("docker-wrong-port", "lxc", "the service container publishes another port than the declared one", "qdrant",
+          "ct{ctid}", "app-script.sh {ctid}", "",
+          lambda c: _docker_rerun(c, _published_elsewhere), _docker_redeploy),
     Fault("vllm-stopped", "lxc", "vllm_model_server is stopped in a vLLM CT", "vllm-embedding", "ct{ctid}",
           "vllm-restart.sh {ctid}", "",
           lambda c: c.exec("systemctl", "stop", "vllm_model_server"),
