@@ -7,7 +7,7 @@ STAMP := .make
 APT_PACKAGES := python3 python3-venv lxc debootstrap uidmap nftables iptables nginx libnginx-mod-stream libnginx-mod-http-js libnginx-mod-stream-js netcat-openbsd socat curl openssl shellcheck chromium iproute2 ca-certificates
 STATIC_TARGET := fixtures/targets/lab-static.toml
 
-.PHONY: setup demo test lint unit static wheel lab-up lab-down lab-status selftest-lab fault-matrix conformance bench clean
+.PHONY: setup demo test lint unit static wheel lab-up lab-down lab-status selftest-lab fault-matrix conformance bench as-declared clean
 
 setup: $(STAMP)/apt $(STAMP)/venv
 
@@ -84,6 +84,10 @@ demo: lab-up
 
 bench: setup
 	$(PY) bench/run.py
+
+# The real config's defects, live: the lab rebuilt --as-declared, the suite run on it; writes reports/as-declared.md.
+as-declared: setup
+	$(PY) bench/as_declared.py
 
 clean:
 	rm -rf $(STAMP) build *.egg-info
