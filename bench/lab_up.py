@@ -62,6 +62,41 @@ def measure_warm() -> float:
     return lab(["up"], env, 600)
 
 
+def lab_rss_mib(paths: LabPaths | None = None) -> float:
+    """Resident memory of everything the lab runs: each CT's tree under its `[lxc monitor]` and the API emulation
+    (VmRSS summed over the processes, so pages shared between them count once per process: an upper bound)."""
+    paths = paths or LabPaths.default()
+    children: dict[int, list[int]] = {}
+    roots: list[int] = []
+    api = paths.run / "api.pid"
+    if api.exists() and api.read_text().strip().isdigit():
+        roots.append(int(api.read_text()))
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+        if cmdline.startswith(f"[lxc monitor] {paths.lxc} "):
+            roots.append(int(proc.name))
+    total_kib, todo, seen = 0, list(roots), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo += children.get(pid, [])
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return round(total_kib / 1024, 1)
+
+
 def is_root() -> bool:
     if os.geteuid() != 0:
         print("bench: run as root (the lab creates namespaces and containers)", file=sys.stderr)

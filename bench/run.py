@@ -2,6 +2,7 @@
 
 Figures (seconds unless named a ratio or count):
   lab_up_cold_s / lab_up_warm_s       bench/lab_up.py (cold uses a scratch image cache)
+  lab_rss_mib                          RSS of every lab process (CTs' trees, API emulation) after the warm up   target < 8192
   gateway_subset_s                     `pytest tests -m gateway`              target < 15
   full_suite_s / full_suite_n2_s       `pytest tests` and with `-n 2`         target < 90
   scaling_<n>_s, pct_exec_per_ct_<n>   the suite on lab topologies of 8, 24 and 48 CTs (light CTs added)
@@ -34,7 +35,7 @@ LAB = [sys.executable, "-m", "phoenix_lab.cli"]
 LAYERS = ("host", "lxc", "firewall", "gateway", "vllm")
 SIZES = (8, 24, 48)
 TARGETS = {"gateway_subset_s": 15.0, "full_suite_s": 90.0, "marginal_cost_per_ct_s": 1.5, "lab_up_cold_s": 360.0,
-           "lab_up_warm_s": 45.0, **{f"overhead_ratio_{layer}": 2.0 for layer in LAYERS},
+           "lab_up_warm_s": 45.0, "lab_rss_mib": 8192.0, **{f"overhead_ratio_{layer}": 2.0 for layer in LAYERS},
            **{f"overhead_startup_{layer}_s": 0.8 for layer in LAYERS}, "hung_ratio": 2.0}
 PCT_EXEC = re.compile(r"\bpct exec (\d+)\b")
 
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_cold:
             figures["lab_up_cold_s"] = round(lab_up.measure_cold(), 1)
         figures["lab_up_warm_s"] = round(lab_up.measure_warm(), 1)
+        figures["lab_rss_mib"] = lab_up.lab_rss_mib()
         figures["gateway_subset_s"] = round(pytest_wall(["-m", "gateway"], env)[0], 2)
         figures["full_suite_s"] = round(pytest_wall([], env)[0], 2)
         figures["full_suite_n2_s"] = round(pytest_wall(["-n", "2"], env)[0], 2)
