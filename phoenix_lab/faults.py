@@ -308,8 +308,8 @@ def _portainer_via_ip(ctx: Ctx) -> str:
 
 
 CATALOGUE: list[Fault] = [
-    Fault("service-stopped", "lxc", "the CT's service unit is stopped (process gone, port closed)", "portainer", "ct{ctid}",
-          "service-restart.sh {ctid} portainer.service", "",
+    Fault("service-stopped", "lxc", "the CT's service unit is stopped (process gone, port closed)", "n8n", "ct{ctid}",
+          "service-restart.sh {ctid} n8n.service", "",
           lambda c: c.exec("systemctl", "stop", service_plan.unit_name(c.ct) or ""),
           lambda c, s: c.exec("systemctl", "start", service_plan.unit_name(c.ct) or "")),
     Fault("docker-container-stopped", "lxc", "the service container of a docker CT is stopped", "qdrant", "ct{ctid}",

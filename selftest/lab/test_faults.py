@@ -31,6 +31,13 @@ def fingerprint() -> dict[str, str]:
     inv = load_inventory(lifecycle.inventory_dir())
     for ct in inv.services():
         unit = service_plan.unit_name(ct)
+        if service_plan.is_docker(ct) and lxc_runtime.state(ct.ctid) == "running":
+            inspect = ("{{.Name}} {{.State.Status}} {{json .Config.Cmd}} {{json .HostConfig.PortBindings}} "
+                       "{{json .Mounts}} {{.HostConfig.RestartPolicy.Name}}")
+            probe = (f"ss -tlnH | awk '{{print $4}}' | sort; systemctl is-active docker; "
+                     f"docker ps -aq | xargs -r docker inspect -f '{inspect}'")
+            out[f"runtime:{ct.ctid}"] = run(lxc_runtime.attach_argv(ct.ctid, ["sh", "-c", probe]), check=False).stdout
+            continue
         if unit is None or lxc_runtime.state(ct.ctid) != "running":
             continue
         probe = f"ss -tlnH | awk '{{print $4}}' | sort; systemctl is-active {unit}; test -e /run/vllm-engine-dead && echo engine-dead; " \
