@@ -152,8 +152,8 @@ def overhead(env: dict[str, str]) -> dict[str, float]:
 def hung_service(env: dict[str, str]) -> dict[str, float]:
     """`pytest -m vllm` healthy, then with the embeddings server frozen (SIGSTOP through its systemd unit: the port
     still accepts, nothing answers), then thawed. Target: the hung run under twice the healthy one."""
-    from phoenix_model.inventory import load_inventory
     from phoenix_model.deployment import ROLE_UNITS
+    from phoenix_model.inventory import load_inventory
     from phoenix_verify.target import load_target
 
     inv = load_inventory(load_target(None).inventory_dir)

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phoenix_model.deployment import role_unit
 from phoenix_model.inventory import Container, InventoryError, load_inventory
 from phoenix_verify.access.clone_facts import rootfs_facts
-from phoenix_model.deployment import role_unit
 from phoenix_verify.access.proxmox import ControlPlane, ProxmoxError, make_plane
 from phoenix_verify.promotion import clone_drift
 from phoenix_verify.suite import topology_svg
