@@ -316,7 +316,7 @@ CATALOGUE: list[Fault] = [
           "docker-restart.sh {ctid}", "",
           lambda c: c.exec("docker", "stop", _container_name(c)), _start_container),
     Fault("docker-crash-loop", "lxc", "the service container exits at once and Docker restarts it in a loop", "qdrant",
-          "ct{ctid}", "docker-restart.sh {ctid}", "",
+          "ct{ctid}", "app-script.sh {ctid}", "",
           lambda c: _docker_rerun(c, _crash_looping), _docker_redeploy),
     Fault("docker-daemon-stopped", "lxc", "docker.service is stopped in a docker CT (its containers with it)", "qdrant",
           "ct{ctid}", "docker-restart.sh {ctid}", "",
