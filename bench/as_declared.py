@@ -45,7 +45,7 @@ def render(doc: dict, seconds: float) -> str:
     lines = [
         "# The real Phoenix config, as declared, live in the lab", "",
         ("Written by `make as-declared` (bench/as_declared.py): `phoenix-lab up --as-declared` brings up the reference "
-         "config (`../shared/reference/phoenix-config/`) translated to lab addresses, with only the `lab_shape` entries "
+         "config (`fixtures/reference/phoenix-config/`) translated to lab addresses, with only the `lab_shape` entries "
          "of fixtures/lab-overlay.json; the suite then runs with that translated config as its target inventory. "
          "The conformance corrections the healthy lab carries (below) are left out, so their defects are live."), "",
         f"Suite: {summary} in {seconds:.0f} s.", "",

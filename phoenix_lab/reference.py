@@ -21,7 +21,7 @@ from phoenix_lab.paths import REPO
 
 FILES = {"hypervisor": "phoenix_hypervisor_config.json", "lxc": "phoenix_lxc_configs.json"}
 OVERLAY = REPO / "fixtures" / "lab-overlay.json"
-REFERENCE = REPO.parent / "shared" / "reference" / "phoenix-config"
+REFERENCE = REPO / "fixtures" / "reference" / "phoenix-config"   # the real config, as published
 KINDS = ("conformance", "lab_shape")
 REAL_HOST = re.compile(r"(?<![\d.])10\.0\.0\.(\d{1,3})(?![\d])")
 
