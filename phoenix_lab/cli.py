@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from phoenix_lab import lifecycle, lxc_runtime, options
 from phoenix_lab.host import netns_exists
@@ -32,12 +33,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    lifecycle.up(chat_engine=args.chat_engine, config_dir=args.config_dir, as_declared=args.as_declared)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    lifecycle.down()
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     paths = LabPaths.default()
     up = netns_exists() and paths.target.exists()
     inv = load_inventory(lifecycle.inventory_dir())
     gateway = inv.gateway()
-    facts = {
+    facts: dict[str, Any] = {
         "up": up, "node": "pve", "api_url": f"https://{lifecycle.API_HOST}:8006", "ca_bundle": str(paths.pki / "ca.pem"),
         "token_id": "root@pam!phoenix-verify", "token_secret_file": str(paths.secrets / "pve-token"),
         "gateway": str(gateway.network.ip.ip) if gateway else None, "target": str(paths.target),
@@ -87,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="derive the lab's inventory from this real Phoenix config dir (translated + overlay)")
     upp.add_argument("--as-declared", action="store_true",
                      help="the real config as declared (translated, without the conformance overlay): its defects live")
-    upp.set_defaults(func=lambda a: (lifecycle.up(chat_engine=a.chat_engine, config_dir=a.config_dir,
-                                                  as_declared=a.as_declared), 0)[1])
-    sub.add_parser("down", help="remove everything the lab made").set_defaults(func=lambda a: (lifecycle.down(), 0)[1])
+    upp.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="remove everything the lab made").set_defaults(func=cmd_down)
     st = sub.add_parser("status", help="the lab's facts")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)

@@ -55,7 +55,7 @@ class Fault:
     remediation: str                           # remediate/<script> args ({ctid}); "" = manual
     manual: str                                # the manual step when there is no automatic fix
     apply: Callable[[Ctx], Any]
-    clear: Callable[[Ctx, Any], None]
+    clear: Callable[[Ctx, Any], object]   # what it returns is not used
 
     def target(self, inv: Inventory, ctid: int | None) -> Container:
         if ctid is not None:
@@ -307,6 +307,12 @@ def _portainer_via_ip(ctx: Ctx) -> str:
                       if portainer else t)
 
 
+def _restart_stopped_ct(c: Ctx) -> None:
+    rootfs.mount(c.ct.ctid)
+    lxc_runtime.start(c.ct.ctid)
+    provision.wait_ready(c.inv, lambda _: None, 60)
+
+
 CATALOGUE: list[Fault] = [
     Fault("service-stopped", "lxc", "the CT's service unit is stopped (process gone, port closed)", "n8n", "ct{ctid}",
           "service-restart.sh {ctid} n8n.service", "",
@@ -373,7 +379,7 @@ CATALOGUE: list[Fault] = [
           lambda c, s: _restore_conf(c, s, restart=True)),
     Fault("ct-stopped", "lxc", "a CT that starts at boot is stopped", "n8n", "ct{ctid}", "ct-start.sh {ctid}", "",
           lambda c: lxc_runtime.stop(c.ct.ctid, timeout=5),
-          lambda c, s: (rootfs.mount(c.ct.ctid), lxc_runtime.start(c.ct.ctid), provision.wait_ready(c.inv, lambda _: None, 60))),
+          lambda c, s: _restart_stopped_ct(c)),
     Fault("template-snapshot-missing", "lxc", "the template lost its pre-configured snapshot", "template", "ct{ctid}",
           "template-snapshot.sh {ctid}", "", _drop_snapshot, _restore_snapshot),
     Fault("nginx-upstream-port", "gateway", "the gateway's upstream for the embeddings route points at a wrong port",

@@ -79,9 +79,9 @@ def render(inv: Inventory, layout: Layout = CT_LAYOUT) -> list[SiteFile]:
         raise ValueError("the inventory declares no gateway CT (role 'gateway')")
     files: list[SiteFile] = []
     locations: list[str] = []
-    vllm = [c for c in inv.by_role("vllm") if c.vllm]
-    chat = [c for c in vllm if c.vllm.model_type != "embedding"]
-    embed = [c for c in vllm if c.vllm.model_type == "embedding"]
+    vllm = [(c, c.vllm) for c in inv.by_role("vllm") if c.vllm]
+    chat = [(c, spec) for c, spec in vllm if spec.model_type != "embedding"]
+    embed = [(c, spec) for c, spec in vllm if spec.model_type == "embedding"]
     for ct in inv.by_role("qdrant")[:1]:
         files.append(SiteFile("qdrant.conf", _upstream("qdrant_backend", ct, _first_port(ct, 6333)), True))
         files.append(SiteFile("locations/qdrant.conf", _location("/qdrant/", "http://qdrant_backend/"), False))
@@ -89,11 +89,11 @@ def render(inv: Inventory, layout: Layout = CT_LAYOUT) -> list[SiteFile]:
     if chat or embed:
         upstreams, locs = "", ""
         if chat:
-            upstreams += _upstream("vllm_chat", chat[0], chat[0].vllm.port)
+            upstreams += _upstream("vllm_chat", chat[0][0], chat[0][1].port)
             locs += _location("/v1/chat/completions", "http://vllm_chat", STREAMING, exact=True)
             locs += _location("/v1/models", "http://vllm_chat", exact=True)
         if embed:
-            upstreams += _upstream("vllm_embeddings", embed[0], embed[0].vllm.port)
+            upstreams += _upstream("vllm_embeddings", embed[0][0], embed[0][1].port)
             locs += _location("/v1/embeddings", "http://vllm_embeddings", STREAMING, exact=True)
         files.append(SiteFile("vllm.conf", upstreams, True))
         files.append(SiteFile("locations/vllm.conf", locs, False))

@@ -13,7 +13,7 @@ from pathlib import Path
 from phoenix_lab import docker_layer, firewall, host, image, model_layer, options, pki, provision, service_plan
 from phoenix_lab.paths import API_PORT, HOST_ADDR, NETNS, NODE, REPO, TOKEN_ID, LabPaths
 from phoenix_lab.sh import LabError, run
-from phoenix_model.inventory import Inventory, load_inventory
+from phoenix_model.inventory import Inventory, InventoryError, load_inventory
 
 LAB_INVENTORY = REPO / "fixtures" / "lab"
 API_HOST = HOST_ADDR.split("/")[0]
@@ -111,10 +111,11 @@ def _start_api(paths: LabPaths, log: Callable[[str], None]) -> None:
         return
     api_tokens.ensure_token(paths, TOKEN_ID)
     crt, key = pki.issue(paths.pki, "pve-api", [NODE, API_HOST], out_dir=paths.pki / "issued")
-    logf = open(paths.run / "api.log", "ab")
-    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{NETNS}", sys.executable, "-m", "phoenix_lab.api_server",
-                             "--state", str(paths.home), "--listen", f"{API_HOST}:{API_PORT}", "--cert", str(crt), "--key", str(key)],
-                            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
+    with open(paths.run / "api.log", "ab") as logf:   # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{NETNS}", sys.executable, "-m", "phoenix_lab.api_server",
+                                 "--state", str(paths.home), "--listen", f"{API_HOST}:{API_PORT}", "--cert", str(crt),
+                                 "--key", str(key)],
+                                stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
     pidfile.write_text(str(proc.pid))
     for _ in range(50):
         if run(["ss", "-tlnH", f"sport = :{API_PORT}"], netns=True, check=False).stdout.strip():
@@ -162,7 +163,7 @@ def down(log: Callable[[str], None] = print) -> None:
             log("[lab] API emulation stopped")
     try:
         inv = load_inventory(inventory_dir())
-    except Exception:  # the state must go even when the inventory is broken
+    except (InventoryError, OSError):  # the state must go even when the inventory is broken
         inv = None
     for ct in provision.destroy_all(paths):   # also without the netns: its CTs may outlive it
         log(f"[lab] {ct} stopped and unmounted")

@@ -102,8 +102,13 @@ def cmd_list(args: list[str]) -> int:
     return 0
 
 
+def random_hwaddr() -> str:
+    """A MAC in Proxmox's own OUI (BC:24:11), as `pct` assigns to a new interface."""
+    return "BC:24:11:" + ":".join(f"{random.randrange(256):02X}" for _ in range(3))
+
+
 def cmd_status(args: list[str]) -> int:
-    pos, opts = parse_opts(args)
+    pos, _ = parse_opts(args)
     ctid = vmid(pos[0])
     load(ctid)
     print(f"status: {lxc_runtime.state(ctid)}")
@@ -139,7 +144,7 @@ def cmd_exec(args: list[str]) -> int:
         raise PctError("missing command")
     env = dict(os.environ, PATH=PCT_PATH)
     sys.stdout.flush()
-    return subprocess.run(lxc_runtime.attach_argv(ctid, command), env=env).returncode
+    return subprocess.run(lxc_runtime.attach_argv(ctid, command), env=env, check=False).returncode
 
 
 def apply_setting(cfg: CtConfig, key: str, value: str) -> None:
@@ -150,7 +155,7 @@ def apply_setting(cfg: CtConfig, key: str, value: str) -> None:
         net.setdefault("type", "veth")
         if "hwaddr" not in net:
             old = parse_property_string(str(cfg.current.get(key, "")), key)
-            net["hwaddr"] = old.get("hwaddr") or "BC:24:11:%02X:%02X:%02X" % tuple(random.randrange(256) for _ in range(3))
+            net["hwaddr"] = old.get("hwaddr") or random_hwaddr()
         value = print_property_string(net, key)
     elif re.fullmatch(r"mp\d+|rootfs|features|startup", key):
         value = print_property_string(parse_property_string(value, key), key)
@@ -245,7 +250,7 @@ def cmd_clone(args: list[str]) -> int:
     new.current["rootfs"] = f"{storage}:subvol-{dst}-disk-0,size={size}"
     for key in [k for k in new.current if re.fullmatch(r"net\d+", k)]:
         net = parse_property_string(str(new.current[key]), key)
-        net["hwaddr"] = "BC:24:11:%02X:%02X:%02X" % tuple(random.randrange(256) for _ in range(3))
+        net["hwaddr"] = random_hwaddr()
         new.current[key] = print_property_string(net, key)
     if "hostname" in opts:
         new.current["hostname"] = opts["hostname"]

@@ -44,6 +44,8 @@ def issue(pki_dir: Path, name: str, sans: list[str], days: int = 397, not_after:
     ca_cert_path, ca_key_path = ensure_ca(pki_dir)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):   # ensure_ca writes a P-256 key; anything else is not ours
+        raise TypeError(f"{ca_key_path}: not the lab CA's P-256 key")
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     end = not_after or now + dt.timedelta(days=days)

@@ -26,7 +26,7 @@ def run(cmd: Sequence[str], *, check: bool = True, netns: bool = False, timeout:
     if netns and not in_lab_netns():
         argv = ["nsenter", f"--net=/run/netns/{NETNS}", *argv]  # not `ip netns exec`: it remounts /sys (and hides cgroups)
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, env=env)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input, env=env, check=False)
     except subprocess.TimeoutExpired:
         raise LabError(f"{' '.join(argv)}: timed out after {timeout}s") from None
     if check and proc.returncode != 0:

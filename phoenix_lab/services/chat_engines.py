@@ -65,8 +65,8 @@ class SmolLM2Engine:
     default_limit = 256   # CPU decoding runs ~10 tokens/s; an unbounded default would hold a request for minutes
 
     def __init__(self, model_dir: str) -> None:
-        import torch  # type: ignore[import-not-found]
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # type: ignore[import-not-found]
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
         self.torch = torch

@@ -154,14 +154,14 @@ class TLSThreadingHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     tls: ssl.SSLContext | None = None
 
-    def finish_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def finish_request(self, request, client_address) -> None:
         if self.tls is not None:
             request.settimeout(HANDSHAKE_TIMEOUT_S)
             request = self.tls.wrap_socket(request, server_side=True)
             request.settimeout(None)
         super().finish_request(request, client_address)
 
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def handle_error(self, request, client_address) -> None:
         """A client that drops during the handshake is routine (port probes); keep the log for real errors."""
         if not isinstance(sys.exc_info()[1], (ssl.SSLError, TimeoutError, ConnectionError)):
             super().handle_error(request, client_address)

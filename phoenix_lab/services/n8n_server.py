@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-from httpbase import Handler, serve  # type: ignore[import-not-found]
+from httpbase import Handler, serve
 
 VERSION = "1.123.0"
 DATA_DIR = Path("/home/node/.n8n")

