@@ -1,6 +1,6 @@
 """The Proxmox REST API paths the suite reads (and the few it writes), over the lab's /etc/pve state.
 
-Shared by the HTTPS server and `pvesh`; shapes follow proxmox-formats.md §1: 0/1 integers, int vmid,
+Shared by the HTTPS server and `pvesh`; shapes follow docs/proxmox-formats.md §1: 0/1 integers, int vmid,
 digest-only options for a missing .fw file, errors as (status, message) with the message in the reason phrase.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Proxmox VE text formats, parsed and written the way PVE does (see proxmox-formats.md §2).
+"""Proxmox VE text formats, parsed and written the way PVE does (see docs/proxmox-formats.md §2).
 
 The suite parses `pct config` output and `.fw` files into structures (never compares raw strings); the lab
 writes the same formats byte-exactly so the suite cannot tell it from a real node.

@@ -53,7 +53,7 @@ def shared_dir(volume: SharedVolume, facts: HostFacts) -> list[str]:
 
 
 def subids_cover(kind: str, ranges: Iterable[tuple[int, int]], delegated: tuple[tuple[str, int, int], ...]) -> list[str]:
-    """Every host range of an idmap in use must be delegated to root in /etc/sub{u,g}id (proxmox-formats §4)."""
+    """Every host range of an idmap in use must be delegated to root in /etc/sub{u,g}id (docs/proxmox-formats.md §4)."""
     root = [(start, start + count) for user, start, count in delegated if user == "root"]
     return [f"host: /etc/sub{kind}id does not delegate {first}-{first + count - 1} to root (root has {root})"
             for first, count in sorted(set(ranges)) if not any(lo <= first and first + count <= hi for lo, hi in root)]

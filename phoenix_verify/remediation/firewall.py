@@ -1,4 +1,4 @@
-"""Planners for the Proxmox firewall: CT enable option, CT rules, datacenter options (proxmox-formats §1.8, §3)."""
+"""Planners for the Proxmox firewall: CT enable option, CT rules, datacenter options (docs/proxmox-formats.md §1.8, §3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Planners for the container layer: start, config drift, net0 firewall flag, idmap, mount points, template
-snapshot and GPU passthrough lines (phoenix-expectations §1.2, §2.1)."""
+snapshot and GPU passthrough lines (docs/proxmox-formats.md, phoenix-expectations §1.2, §2.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The lab's `pct`, run as a user runs it (`phoenix-lab run -- pct ...`), against proxmox-formats.md §2 and §4:
+"""The lab's `pct`, run as a user runs it (`phoenix-lab run -- pct ...`), against docs/proxmox-formats.md §2 and §4:
 byte-exact output (trailing spaces, `status: X`, config printing rules, listsnapshot tree), exit codes (255 for
 pct errors, the command's own code / 127 / 126 from `pct exec`) and the clone/snapshot/set/push/pull round trip.
 

@@ -1,4 +1,4 @@
-"""The lab's Proxmox REST API and pvesh against proxmox-formats.md §1 and §5, driven by unmodified proxmoxer.
+"""The lab's Proxmox REST API and pvesh against docs/proxmox-formats.md §1 and §5, driven by unmodified proxmoxer.
 
 The server runs on 127.0.0.1 (random port, trustme CA) over a temporary /etc/pve; the CT runtime and the
 firewall recompile are injected fakes, so no LXC or nftables is touched.

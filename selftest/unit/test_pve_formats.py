@@ -1,4 +1,4 @@
-"""Proxmox formats (proxmox-formats.md §1-2): the documented examples byte-exact, canonical ordering, round trips."""
+"""Proxmox formats (docs/proxmox-formats.md §1-2): the documented examples byte-exact, canonical ordering, round trips."""
 from __future__ import annotations
 
 import hashlib

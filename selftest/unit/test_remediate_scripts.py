@@ -29,7 +29,7 @@ _spec.loader.exec_module(fakes)
 
 
 def healthy_conf(ct) -> list[str]:
-    """The config Phoenix's orchestrator leaves (phoenix-expectations §2.1), written out independently of the planner."""
+    """The config Phoenix's orchestrator leaves (docs/proxmox-formats.md, phoenix-expectations §2.1), written out independently of the planner."""
     net = ct.network
     fw = "firewall=1," if ct.firewall.enabled else ""
     lines = [
