@@ -183,6 +183,18 @@ def diagnose(records: Iterable[dict[str, Any]], inv: Inventory) -> list[RootCaus
             blocker.consequences += [_consequence(f, blocker.object, blocker.summary) for f in failures if f.nodeid in root.tests]
             blocker.consequences += root.consequences
             del roots[key]
+    # 2c. what a client sees of the gateway's config (drift, properties) when a route it serves is broken by that
+    # same config: one fix, so one root cause, named where it is lowest (the route)
+    if gateway is not None:
+        for key, root in list(roots.items()):
+            if root.object != f"ct{gateway.ctid}" or _rung_of(root, failures) != "client" or not root.fix:
+                continue
+            route = next((r for r in roots.values() if r is not root and r.fix == root.fix
+                          and _rung_of(r, failures) == "gateway-route"), None)
+            if route is not None:
+                route.consequences += [_consequence(f, route.object, route.summary) for f in failures if f.nodeid in root.tests]
+                route.consequences += root.consequences
+                del roots[key]
     # 3. gateway routes blocked by a broken gateway CT
     if gateway_down and gateway is not None:
         groot = roots.get(lowest[gateway.ctid].obj)

@@ -34,7 +34,8 @@ def fingerprint() -> dict[str, str]:
         if service_plan.is_docker(ct) and lxc_runtime.state(ct.ctid) == "running":
             inspect = ("{{.Name}} {{.State.Status}} {{json .Config.Cmd}} {{json .HostConfig.PortBindings}} "
                        "{{json .Mounts}} {{.HostConfig.RestartPolicy.Name}}")
-            probe = (f"ss -tlnH | awk '{{print $4}}' | sort; systemctl is-active docker; "
+            # loopback listeners left out: dockerd/containerd bind a random 127.0.0.1 port at every start
+            probe = (f"ss -tlnH | awk '{{print $4}}' | grep -v -e '^127\\.' -e '^\\[::1\\]' | sort; systemctl is-active docker; "
                      f"docker ps -aq | xargs -r docker inspect -f '{inspect}'")
             out[f"runtime:{ct.ctid}"] = run(lxc_runtime.attach_argv(ct.ctid, ["sh", "-c", probe]), check=False).stdout
             continue

@@ -113,3 +113,24 @@ def test_undeclared_rung_explains_nothing(inv, rec) -> None:
     undeclared = {**rec(EMBED_BATCH_951), "rung": None}
     roots = diagnose([undeclared, rec(UNIT_951)], inv)
     assert [r.tests[0] for r in roots] == [UNIT_951]
+
+
+def test_expired_certificate_explains_every_route(inv, rec) -> None:
+    """The gateway's TLS is the gateway CT's own service: below every route that passes through it."""
+    roots = diagnose([rec("tests/gateway/test_tls.py::test_certificate_is_not_expiring[NOTSET]", "certificate expired"),
+                      rec(ROUTE_QDRANT, "certificate verify failed"), rec(ROUTE_EMBED, "certificate verify failed")], inv)
+    assert [(r.layer, r.object) for r in roots] == [("gateway", "ct953")]
+    assert len(roots[0].consequences) == 2 and not roots[0].automatic
+
+
+def test_config_drift_with_the_same_fix_is_the_broken_route(inv, rec) -> None:
+    """A route sent to the wrong CT also shows as drift of the gateway's config: one fix, one root cause (the route)."""
+    drift = "tests/gateway/test_drift.py::test_deployed_route_matches_contract[phoenix.local/v1/embeddings]"
+    roots = diagnose([rec(ROUTE_EMBED, "answered for model granite-3.3-8b-instruct"), rec(drift, "upstream is ct950")], inv)
+    assert [(r.layer, r.object) for r in roots] == [("gateway", "gateway:/v1/embeddings")]
+    assert [c.split(" ")[0] for c in roots[0].consequences] == [drift]
+
+
+def test_config_drift_alone_stays_on_the_gateway(inv, rec) -> None:
+    drift = "tests/gateway/test_drift.py::test_deployed_config_has_no_drift[security-headers]"
+    assert [(r.layer, r.object) for r in diagnose([rec(drift)], inv)] == [("gateway", "ct953")]

@@ -14,7 +14,7 @@ from phoenix_verify.suite import params
 TARGET = params.target()
 GATEWAY = params.inventory().gateway()
 GATEWAY_CTID = str(GATEWAY.ctid) if GATEWAY else "?"
-pytestmark = [pytest.mark.rung("client"), pytest.mark.gateway, *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
+pytestmark = [pytest.mark.rung("service"), pytest.mark.gateway, *([pytest.mark.ctid(GATEWAY.ctid)] if GATEWAY else [])]
 HOSTS = list(TARGET.gateway_hostnames)
 
 
