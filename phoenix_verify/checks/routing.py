@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 from phoenix_verify.gateway.contract import Route
 
+NO_CONNECTION = 0   # the gateway could not be reached at all (connect or TLS failure): its own TLS tests report it
+NO_ANSWER = -1      # the gateway took the request and gave no answer in time (e.g. its upstream is dropped): the route fails
+
 
 @dataclass(frozen=True)
 class Verdict:
-    gateway_status: int    # 0: no HTTP answer from the gateway (connection/TLS failure)
+    gateway_status: int    # an HTTP status, NO_CONNECTION or NO_ANSWER
     direct_status: int     # 0: the service does not answer inside its CT
     detail: str
 

@@ -6,6 +6,7 @@ import pytest
 
 from phoenix_verify.access import routing
 from phoenix_verify.access.http import websocket_opens
+from phoenix_verify.checks.routing import NO_CONNECTION
 from phoenix_verify.gateway.contract import Route
 from phoenix_verify.suite import live, params
 
@@ -25,8 +26,8 @@ def test_route_answers_through_the_gateway(route: Route, gw_clients: dict[str | 
     live.require_service(route.ct)
     live.require_gateway_path(route.ct)
     result = routing.verdict(params.target(), route, *routing.probe_gateway(params.target(), route, gw_clients[route.hostname]))
-    if result.gateway_status == 0:
-        pytest.skip(f"the gateway gives no HTTP answer at all; the TLS and header tests report it ({result.detail})")
+    if result.gateway_status == NO_CONNECTION:
+        pytest.skip(f"the gateway cannot be reached at all; its TLS and service tests report it ({result.detail})")
     if result.upstream_down and result.gateway_status != 200:
         pytest.skip(f"{route.ct.slug} does not answer inside its CT either ({result.detail})")
     assert result.routed, result.detail
@@ -48,6 +49,6 @@ def test_websocket_upgrade_passes_through(route: Route) -> None:
     failure = websocket_opens(params.target(), route.hostname, route.websocket)
     if failure:
         result = routing.cached_verdict(params.target(), route)
-        if result.upstream_down or result.gateway_status == 0:
+        if result.upstream_down or result.gateway_status == NO_CONNECTION:
             pytest.skip(f"the route itself does not work ({result.detail}); its own tests report it")
     assert failure is None
