@@ -106,6 +106,14 @@ def service_type(role: str) -> ServiceType | None:
     return SERVICE_TYPES.get(role)
 
 
+def unit_of(role: str) -> str:
+    """The systemd unit of a registered role that has one (KeyError otherwise: a programming error)."""
+    unit = SERVICE_TYPES[role].unit
+    if unit is None:
+        raise KeyError(f"service type {role!r} has no unit")
+    return unit
+
+
 def detect(name: str, application_script: str | None, portainer_role: str) -> str:
     """The role of a non-vLLM, non-template CT from its declared name and script (first match wins), else "other"."""
     text = f"{name} {application_script or ''}"
@@ -153,5 +161,5 @@ register(ServiceType(
 register(ServiceType(
     "monitoring", keywords=("monitoring",),
     listeners=(Listener(3000, health="/api/health"), Listener(9090, health="/-/healthy")),
-    docker=(DockerService("grafana/grafana:latest", "grafana", "/var/lib/grafana", (3000,)),
-            DockerService("prom/prometheus:latest", "prometheus", "/prometheus", (9090,)))))
+    docker=(DockerService("grafana/grafana", "grafana", "/var/lib/grafana", (3000,)),
+            DockerService("prom/prometheus", "prometheus", "/prometheus", (9090,)))))

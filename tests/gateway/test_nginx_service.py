@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from phoenix_model.inventory import Container
-from phoenix_model.services import SERVICE_TYPES
+from phoenix_model.services import unit_of
 from phoenix_verify.checks import lxc
 from phoenix_verify.suite import live, params
 
 pytestmark = [pytest.mark.gateway, pytest.mark.rung("service")]
 GATEWAY = [ct for ct in params.inventory().services() if ct.role == "gateway"]
-UNIT = SERVICE_TYPES["gateway"].unit
+UNIT = unit_of("gateway")
 
 
 @pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")
