@@ -6,7 +6,7 @@ detection, deployment, gateway contract and port catalogue, process checks, diag
 derives from `SERVICE_TYPES`, so a new service type is one `register(ServiceType(...))`.
 
 Ports, images and container names are the ones the Phoenix application scripts use (fixtures/reference/); health
-paths follow each product's documented API (docs/contracts.md).
+paths follow each product's documented API (docs/contracts.md, "Service health endpoints").
 """
 from __future__ import annotations
 
@@ -79,10 +79,6 @@ class ServiceType:
     def main_scheme(self) -> str:
         """The scheme of its first listener, the one the gateway proxies to."""
         return self.listeners[0].scheme if self.listeners else "http"
-
-    @property
-    def websocket(self) -> bool:
-        return any(route.websocket for route in self.routes)
 
     def scheme(self, port: int) -> str | None:
         return next((listener.scheme for listener in self.listeners if listener.port == port), None)
