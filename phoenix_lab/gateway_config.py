@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phoenix_model.deployment import service_ports
 from phoenix_model.inventory import Container, Inventory
 
 HOSTNAME = "phoenix.local"
@@ -69,8 +70,9 @@ def _location(path: str, proxy: str, extra: tuple[str, ...] = (), exact: bool = 
     return f"    {head} {{\n        proxy_pass {proxy};\n" + _block(PROXY_COMMON) + _block(extra) + "    }\n"
 
 
-def _first_port(ct: Container, default: int) -> int:
-    return ct.ports[0].container if ct.ports else default
+def _first_port(ct: Container) -> int:
+    """The port the service listens on (declared, else the role's registered one)."""
+    return service_ports(ct)[0]
 
 
 def render(inv: Inventory, layout: Layout = CT_LAYOUT) -> list[SiteFile]:
@@ -83,7 +85,7 @@ def render(inv: Inventory, layout: Layout = CT_LAYOUT) -> list[SiteFile]:
     chat = [(c, spec) for c, spec in vllm if spec.model_type != "embedding"]
     embed = [(c, spec) for c, spec in vllm if spec.model_type == "embedding"]
     for ct in inv.by_role("qdrant")[:1]:
-        files.append(SiteFile("qdrant.conf", _upstream("qdrant_backend", ct, _first_port(ct, 6333)), True))
+        files.append(SiteFile("qdrant.conf", _upstream("qdrant_backend", ct, _first_port(ct)), True))
         files.append(SiteFile("locations/qdrant.conf", _location("/qdrant/", "http://qdrant_backend/"), False))
         locations.append("qdrant")
     if chat or embed:
@@ -99,7 +101,7 @@ def render(inv: Inventory, layout: Layout = CT_LAYOUT) -> list[SiteFile]:
         files.append(SiteFile("locations/vllm.conf", locs, False))
         locations.append("vllm")
     for ct in inv.by_role("n8n")[:1]:
-        files.append(SiteFile("n8n.conf", _upstream("n8n_backend", ct, _first_port(ct, 5678)), True))
+        files.append(SiteFile("n8n.conf", _upstream("n8n_backend", ct, _first_port(ct)), True))
         files.append(SiteFile("locations/n8n.conf", _location("/n8n/", "http://n8n_backend/", WEBSOCKET), False))
         locations.append("n8n")
     files.append(SiteFile("gateway.conf", _gateway_server(gateway, locations, layout), True))
@@ -132,7 +134,7 @@ def _gateway_server(gateway: Container, locations: list[str], layout: Layout) ->
 
 
 def _portainer(ct: Container, layout: Layout) -> str:
-    port = _first_port(ct, 9443)
+    port = _first_port(ct)
     return (
         f"upstream portainer_backend {{\n    server {ct.network.ip.ip}:{port} max_fails=3 fail_timeout=10s;\n}}\n\n"
         + _tls_server_head(PORTAINER_HOST, PORTAINER_HOST, layout)

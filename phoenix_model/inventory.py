@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from phoenix_model import services
 from phoenix_model.findings import ConfigFinding, credentials, mask
 from phoenix_model.guests import (
     CERT_FILE,
@@ -559,26 +560,17 @@ def _nested_unknown(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _with_role(ct: Container) -> Container:
-    """Role from the declared facts, first match wins.
-
-    vllm: `vllm_model_type` is set; template: a `template_snapshot_name` and not started at boot;
-    portainer: `portainer_role` "server" or "portainer" in name/application_script; then the first keyword of
-    nginx (-> gateway), qdrant, n8n, ollama, openwebui, llamacpp, monitoring found in name/application_script
-    (dashes and underscores ignored); otherwise "other".
-    """
+    """Role from the declared facts: vllm when `vllm_model_type` is set; template with a `template_snapshot_name`
+    and not started at boot; else the first service type of phoenix_model/services.py whose keyword is in the
+    name or application script (or whose `portainer_role` it declares); otherwise "other"."""
     from dataclasses import replace
 
-    text = f"{ct.name} {ct.application_script or ''}".lower()
     if ct.vllm is not None:
         role = "vllm"
     elif ct.is_template:
         role = "template"
-    elif ct.portainer_role == "server" or "portainer" in text:
-        role = "portainer"
     else:
-        keywords = ("nginx", "qdrant", "n8n", "ollama", "openwebui", "llamacpp", "monitoring")
-        found = next((k for k in keywords if k in text.replace("-", "").replace("_", "")), None)
-        role = {"nginx": "gateway"}.get(found or "", found or "other")
+        role = services.detect(ct.name, ct.application_script, ct.portainer_role)
     return replace(ct, role=role)
 
 

@@ -6,8 +6,9 @@ the problems found, naming the CT and what was expected and found.
 """
 from __future__ import annotations
 
-from phoenix_model.deployment import DAEMON_UNIT, DockerService, declared_volume
+from phoenix_model.deployment import DAEMON_UNIT, declared_volume, docker_services
 from phoenix_model.inventory import Container
+from phoenix_model.services import DockerService
 from phoenix_verify.access.ct_facts import CtFacts, DockerContainer
 
 COMES_BACK = ("always", "unless-stopped")   # restart policies that bring the service back after a CT reboot
@@ -58,11 +59,14 @@ def restart_policy(ct: Container, facts: CtFacts, svc: DockerService) -> list[st
 
 
 def published_ports(ct: Container, facts: CtFacts, svc: DockerService) -> list[str]:
-    """Every declared `H:C` port is published as `-p H:C` (HostConfig.PortBindings)."""
+    """Every declared `H:C` port of this container is published as `-p H:C` (HostConfig.PortBindings). In a CT
+    that runs several containers, a port another container registers (phoenix_model/services.py) is that one's."""
     c, problems = _one(ct, facts, svc)
     if c is None:
         return problems
-    missing = [f"{p.host}:{p.container}" for p in ct.ports if (p.host, f"{p.container}/tcp") not in c.published]
+    others = {port for other in docker_services(ct) if other != svc for port in other.ports}
+    missing = [f"{p.host}:{p.container}" for p in ct.ports
+               if p.container not in others and (p.host, f"{p.container}/tcp") not in c.published]
     if not missing:
         return []
     have = ", ".join(f"{h}:{port}" for h, port in sorted(c.published)) or "nothing"

@@ -10,12 +10,11 @@ import shlex
 
 from phoenix_model.inventory import Container
 from phoenix_model.pve_formats import CtConfig, MountPoint, Net0, Startup, parse_property_string
+from phoenix_model.services import service_type
 from phoenix_verify.access.ct_facts import MAPPED_ROOT, CtFacts, Process
 
 DEFAULT_IDMAP = ((0, MAPPED_ROOT, 65536),)
 APPARMOR_PROFILE = "lxc-container-default-with-mounting-phoenix"
-ROLE_PROCESS = {"gateway": "nginx: master process", "qdrant": "qdrant", "n8n": "n8n", "portainer": "portainer",
-                "ollama": "ollama", "llamacpp": "llama"}
 NVIDIA_DEV = re.compile(r"^/dev/nvidia(\d+)\s")
 
 
@@ -191,7 +190,8 @@ def service_process(ct: Container, facts: CtFacts) -> list[str]:
         model = ct.vllm.model
         running = any("vllm" in p.args and _has_arg(_tokens(p), "--model", model) for p in facts.processes)
         return [] if running else [f"ct{ct.ctid}: no vLLM process with --model {model}"]
-    needle = ROLE_PROCESS.get(ct.role)
+    st = service_type(ct.role)
+    needle = st.process if st else None
     if needle is None:
         return []
     return [] if any(needle in p.args for p in facts.processes) else [f"ct{ct.ctid}: no {ct.role} process ({needle!r}) running"]

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from phoenix_model.inventory import Inventory
+from phoenix_model.services import all_routes
 from phoenix_verify.suite.markers import RUNGS
 
 MANUAL_HINTS = {"gateway-cert.sh": "certificates are renewed by hand (Phoenix: certificate-renewal-manager.sh --force)",
@@ -73,10 +74,10 @@ def place(failure: Failure, inv: Inventory) -> Failure:
         failure.obj = f"volume:{volume}" if volume else "host"
         return failure
     if failure.rung == "gateway-route" and failure.layer == "gateway":
-        route = re.search(r"(/v1/[a-z/]+|/qdrant/|/n8n/|portainer)", failure.nodeid)
-        backend = route_backend(route.group(1), inv) if route else None
+        route = _route_key(failure.nodeid)
+        backend = route_backend(route, inv) if route else None
         if route and backend is not None:
-            failure.ctid, failure.obj = backend, f"gateway:{route.group(1)}"
+            failure.ctid, failure.obj = backend, f"gateway:{route}"
             return failure
         failure.rung = "client"
     if failure.layer == "gateway" and failure.ctid is None and gateway is not None:
@@ -90,14 +91,23 @@ def _priority(failure: Failure) -> tuple[int, int]:
     return RUNGS.index(failure.rung), 0 if failure.script in MANUAL_HINTS else 1
 
 
+def _route_keys() -> dict[str, tuple[str, str | None]]:
+    """Route key (a location, or a vhost's label) -> (role, vLLM model type) of the service registry's routes."""
+    return {key: (st.role, gr.model_type) for st, gr in all_routes() for key in gr.diagnosis_keys()}
+
+
+def _route_key(nodeid: str) -> str | None:
+    """The first registered route key a test id names (longest key first where two start at the same place)."""
+    keys = sorted(_route_keys(), key=len, reverse=True)
+    found = re.search("|".join(re.escape(k) for k in keys), nodeid) if keys else None
+    return found.group(0) if found else None
+
+
 def route_backend(route: str, inv: Inventory) -> int | None:
+    """The CT behind a gateway route key: the first service CT of the route's role (and vLLM model type)."""
+    role, model_type = _route_keys().get(route, (None, None))
     for ct in inv.services():
-        if ct.vllm and ((route.startswith("/v1/chat") and ct.vllm.model_type == "chat")
-                        or (route.startswith("/v1/embeddings") and ct.vllm.model_type == "embedding")
-                        or (route == "/v1/models" and ct.vllm.model_type == "chat")):
-            return ct.ctid
-        if (route == "/qdrant/" and ct.role == "qdrant") or (route == "/n8n/" and ct.role == "n8n") or \
-                (route == "portainer" and ct.role == "portainer"):
+        if ct.role == role and (model_type is None or (ct.vllm is not None and ct.vllm.model_type == model_type)):
             return ct.ctid
     return None
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phoenix_model.deployment import service_ports
 from phoenix_model.inventory import Container, Inventory
+from phoenix_model.services import GatewayRoute, all_routes
 
 # Defaults for the static analysis (`lint-nginx`, drift) when no target names the gateway's hostnames; live runs
 # take them from the target's `gateway.hostnames` (see `hosts_from`).
 MAIN_HOST = "phoenix.local"
 PORTAINER_HOST = "portainer.phoenix.local"
-WEBSOCKET_ROLES = ("n8n", "portainer", "openwebui")
-DEFAULT_PORTS = {"qdrant": 6333, "n8n": 5678, "portainer": 9443, "openwebui": 8080}
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,8 @@ class Route:
 
 
 def port_of(ct: Container) -> int:
-    if ct.vllm:
-        return ct.vllm.port
-    return ct.ports[0].container if ct.ports else DEFAULT_PORTS.get(ct.role, 80)
+    """The port the gateway proxies to: the CT's service port (phoenix_model.deployment), 80 if it has none."""
+    return next(iter(service_ports(ct)), 80)
 
 
 def _upstream(ct: Container) -> str:
@@ -60,29 +59,26 @@ def hosts_from(hostnames: tuple[str, ...] | list[str]) -> tuple[str, str]:
 
 
 def routes(inv: Inventory, main_host: str = MAIN_HOST, portainer_host: str = PORTAINER_HOST) -> tuple[Route, ...]:
-    """Every §3.1.2 route the inventory implies (first CT of a role serves it, as the gateway renders it)."""
+    """Every §3.1.2 route the inventory implies: per route of the service registry, the first CT of its role
+    (and, for vLLM routes, of its model type) serves it, as the gateway renders it."""
     out: list[Route] = []
-    for ct in inv.by_role("qdrant")[:1]:
-        out.append(Route("qdrant-healthz", ct, "GET", "/qdrant/healthz", "/qdrant/", main_host, _upstream(ct),
-                         direct_path="/healthz"))
-    vllm = [(c, c.vllm) for c in inv.by_role("vllm") if c.vllm and not c.is_template]
-    for ct, spec in [(c, s) for c, s in vllm if s.model_type != "embedding"][:1]:
-        out.append(Route("vllm-chat", ct, "POST", "/v1/chat/completions", "/v1/chat/completions", main_host,
-                         _upstream(ct), model=spec.served_model_name, streaming=True, direct_path="/v1/chat/completions"))
-    for ct, spec in [(c, s) for c, s in vllm if s.model_type == "embedding"][:1]:
-        out.append(Route("vllm-embeddings", ct, "POST", "/v1/embeddings", "/v1/embeddings", main_host,
-                         _upstream(ct), model=spec.served_model_name, streaming=True, direct_path="/v1/embeddings"))
-    for ct in inv.by_role("n8n")[:1]:
-        out.append(Route("n8n", ct, "GET", "/n8n/", "/n8n/", main_host, _upstream(ct),
-                         websocket="/n8n/rest/push", direct_path="/healthz"))
-    for ct in inv.by_role("portainer")[:1]:
-        out.append(Route("portainer", ct, "GET", "/", "/", portainer_host, _upstream(ct), scheme="https",
-                         websocket="/api/websocket/exec", by_hostname_only=True,
-                         direct_path="/api/status"))
-    for ct in inv.by_role("openwebui")[:1]:
-        out.append(Route("openwebui", ct, "GET", "/", "/", main_host, _upstream(ct),
-                         websocket="/ws/socket.io/?EIO=4&transport=websocket"))
+    for st, gr in all_routes():
+        ct = next((c for c in inv.by_role(st.role) if not c.is_template and backs(c, gr)), None)
+        if ct is None:
+            continue
+        host = portainer_host if gr.by_hostname_only else main_host
+        out.append(Route(gr.name, ct, gr.method, gr.path, gr.location, host, _upstream(ct),
+                         scheme=st.main_scheme, model=ct.vllm.served_model_name if ct.vllm else None,
+                         streaming=gr.streaming, websocket=gr.websocket, by_hostname_only=gr.by_hostname_only,
+                         direct_path=gr.direct_path))
     return tuple(out)
+
+
+def backs(ct: Container, route: GatewayRoute) -> bool:
+    """Whether a CT of the route's role can serve it (a vLLM route needs its model type)."""
+    if route.model_type is None:
+        return True
+    return ct.vllm is not None and ct.vllm.model_type == route.model_type
 
 
 def upstream_endpoints(inv: Inventory) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """Which declared guest listens on an `ip:port`, and what runs there (service, scheme, model, model type).
 
 A guest declares a port by its `ports` (container side), its vLLM port, its `traefik_service`, the services of
-its docker stacks (VMs), or an inbound ACCEPT rule of its own firewall. Schemes come from the declaration when
+its docker stacks (VMs), or an inbound ACCEPT rule of its own firewall; a CT that declares no `ports` listens on
+its role's registered ports (phoenix_model/services.py). Schemes come from the declaration when
 it says (Traefik labels), else from the port's well-known use.
 """
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phoenix_model.deployment import service_ports
 from phoenix_model.inventory import Container, Inventory
+from phoenix_model.services import service_type
 
 # The scheme a port speaks when the declaration does not say (IANA / the services' documented defaults).
 WELL_KNOWN_SCHEMES = {443: "https", 8443: "https", 9443: "https", 6334: "grpc", 50051: "grpc", 9000: "http"}
-ROLE_PORTS = {"qdrant": 6333, "n8n": 5678, "portainer": 9443, "openwebui": 8080, "ollama": 11434, "llamacpp": 8081}
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,9 @@ def _ct_ports(ct: Container) -> dict[int, GuestPort]:
         add(traefik["port"], str(traefik.get("name") or ct.role))
     for p in ct.ports:
         add(p.container, ct.role)
-    if ct.role in ROLE_PORTS and not ct.ports:
-        add(ROLE_PORTS[ct.role], ct.role)
+    st = service_type(ct.role)
+    for port in () if ct.ports else service_ports(ct):   # the role's registered ports when none are declared
+        add(port, ct.role, st.scheme(port) if st else None)
     for rule in ct.firewall.rules:
         if rule.direction == "in" and rule.action == "ACCEPT" and rule.dport and (rule.proto or "tcp") == "tcp":
             for part in rule.dport.replace(":", ",").split(","):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phoenix_model.deployment import DAEMON_UNIT, docker_service
+from phoenix_model.deployment import DAEMON_UNIT, docker_services
+from phoenix_model.services import SERVICE_TYPES, DockerService, unit_of
 from phoenix_verify.remediation.context import (
     Command,
     Context,
@@ -24,7 +25,8 @@ from phoenix_verify.remediation.context import (
 )
 
 ORCHESTRATOR = "/usr/local/phoenix_hypervisor/bin/phoenix_orchestrator.sh"
-QDRANT_PORT = 6333
+QDRANT_PORT = SERVICE_TYPES["qdrant"].ports[0]   # qdrant's REST port, asked from inside its CT
+VLLM_UNIT, NGINX_UNIT = unit_of("vllm"), unit_of("gateway")
 READY_TIMEOUT_S = 120   # a vLLM engine can take minutes on real hardware; the lab's services listen within seconds
 QDRANT_DISTANCES = ("Cosine", "Dot", "Euclid", "Manhattan")
 
@@ -48,25 +50,30 @@ def wait_for_ports(ports: list[int], seconds: int = READY_TIMEOUT_S) -> tuple[st
 
 
 def plan_docker_restart(ctx: Context, ctid: str) -> Plan:
-    """A docker CT's service is down: start the daemon (and the container) or restart the stopped container; a
+    """A docker CT's service is down: start the daemon (and the containers) or restart the stopped containers; a
     crash-looping or missing container is re-created by re-running the application script."""
     ct = ctx.container(ctid)
-    svc = docker_service(ct)
-    if svc is None:
+    containers = docker_services(ct)
+    if not containers:
         raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) runs no service in Docker")
     require_running(ctx, ct)
     inside = ("pct", "exec", str(ct.ctid), "--")
     commands: list[Command]
     if ctx.run(*inside, "systemctl", "is-active", DAEMON_UNIT).stdout.strip() != "active":
-        commands = [(*inside, "systemctl", "start", DAEMON_UNIT), (*inside, "docker", "start", svc.name)]
+        commands = [(*inside, "systemctl", "start", DAEMON_UNIT), *((*inside, "docker", "start", svc.name) for svc in containers)]
     else:
-        probe = ctx.run(*inside, "docker", "inspect", "-f", "{{.State.Status}}", svc.name)
-        state = probe.stdout.strip() if probe.returncode == 0 else "missing"
-        if state == "running":
-            return Plan([], [f"ct{ct.ctid}: container {svc.name} is running: nothing to do"])
-        if state in ("missing", "restarting"):
-            return _redeploy(ctx, ct, "app-script", f"so it runs {svc.image} again")
-        commands = [(*inside, "docker", "start", svc.name)]
+        states: dict[DockerService, str] = {}
+        for svc in containers:
+            probe = ctx.run(*inside, "docker", "inspect", "-f", "{{.State.Status}}", svc.name)
+            states[svc] = probe.stdout.strip() if probe.returncode == 0 else "missing"
+        if all(state == "running" for state in states.values()):
+            names = ", ".join(svc.name for svc in containers)
+            verb = "containers {} are" if len(containers) > 1 else "container {} is"
+            return Plan([], [f"ct{ct.ctid}: {verb.format(names)} running: nothing to do"])
+        broken = [svc for svc, state in states.items() if state in ("missing", "restarting")]
+        if broken:
+            return _redeploy(ctx, ct, "app-script", f"so it runs {', '.join(svc.image for svc in broken)} again")
+        commands = [(*inside, "docker", "start", svc.name) for svc, state in states.items() if state != "running"]
     ports = sorted({m.host for m in ct.ports})
     if ports:
         commands.append((*inside, *wait_for_ports(ports)))
@@ -77,7 +84,7 @@ def plan_vllm_restart(ctx: Context, ctid: str) -> Plan:
     ct = ctx.container(ctid)
     if ct.vllm is None:
         raise InvalidArgument(f"ct{ct.ctid} ({ct.name}) is not a vLLM container")
-    return plan_service_restart(ctx, ctid, "vllm_model_server")
+    return plan_service_restart(ctx, ctid, VLLM_UNIT)
 
 
 def plan_nginx_reload(ctx: Context, ctid: str) -> Plan:
@@ -88,7 +95,7 @@ def plan_nginx_reload(ctx: Context, ctid: str) -> Plan:
         error = (test.stderr or test.stdout).strip().replace("\n", " | ")
         raise PlanFailure(f"ct{ct.ctid}: nginx -t failed, not reloading: {error}")
     return Plan(
-        [("pct", "exec", str(ct.ctid), "--", "systemctl", "reload-or-restart", "nginx")],
+        [("pct", "exec", str(ct.ctid), "--", "systemctl", "reload-or-restart", NGINX_UNIT)],
         [f"ct{ct.ctid}: nginx -t passed"],
     )
 

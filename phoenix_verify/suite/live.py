@@ -14,6 +14,7 @@ import pytest
 from phoenix_model.deployment import DAEMON_UNIT, docker_service, role_unit
 from phoenix_model.inventory import Container
 from phoenix_model.pve_formats import CtConfig, FirewallFile
+from phoenix_model.services import SERVICE_TYPES
 from phoenix_verify.access import reachability
 from phoenix_verify.access.ct_facts import CtFacts, ct_facts
 from phoenix_verify.access.host_facts import HostFacts, HostProbeError, host_facts
@@ -112,6 +113,7 @@ def require_service(ct: Container) -> None:
 
 
 LIVENESS_TIMEOUT_S = 3.0   # vLLM's /health answers at once when the server lives; a hung one never does
+VLLM_HEALTH = SERVICE_TYPES["vllm"].listeners[0].health or "/"
 
 
 def responsive(ct: Container) -> None:
@@ -127,7 +129,7 @@ def _probe_liveness(ctid: int, port: int) -> None:
     from phoenix_verify.access.http import direct_request  # httpx/websockets: only for runs that probe services
 
     try:
-        direct_request(ctid, params.target().pct, "GET", port, "/health", timeout=LIVENESS_TIMEOUT_S)
+        direct_request(ctid, params.target().pct, "GET", port, VLLM_HEALTH, timeout=LIVENESS_TIMEOUT_S)
     except TimeoutError as exc:
         hung.mark(ctid, str(exc))
     except PctError:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_model.deployment import docker_service, role_unit
+from phoenix_model.deployment import docker_service, docker_services, role_unit
 from phoenix_model.inventory import Inventory, PortMap, load_inventory
 from phoenix_verify.access.ct_facts import DockerContainer, ProbePlan, parse_facts, plan_for, probe_script
 from phoenix_verify.checks import docker
@@ -126,3 +126,25 @@ def test_undeclared_ports_are_not_required(qdrant) -> None:
     assert svc is not None
     one_port = replace(qdrant, ports=(PortMap(6333, 6333),))
     assert docker.published_ports(one_port, facts_with(_broken(HostConfig__PortBindings={"6333/tcp": [{"HostPort": "6333"}]})), svc) == []
+
+
+def test_each_container_of_a_multi_container_ct_publishes_its_own_ports(qdrant) -> None:
+    """A monitoring CT (grafana + prometheus, phoenix_model/services.py) declares both ports; each container is held
+    to the ports it registers, so grafana without 3000 fails and grafana without 9090 does not."""
+    monitoring = replace(qdrant, role="monitoring", ports=(PortMap(3000, 3000), PortMap(9090, 9090)))
+    grafana, prometheus = docker_services(monitoring)
+    containers = [_container("grafana", "grafana/grafana:11.2.0", {"3000/tcp": "3000"}),
+                  _container("prometheus", "prom/prometheus:v2.54.1", {"9090/tcp": "9090"})]
+    assert docker.published_ports(monitoring, facts_with(containers), grafana) == []
+    assert docker.published_ports(monitoring, facts_with(containers), prometheus) == []
+    containers[0] = _container("grafana", "grafana/grafana:11.2.0", {"3001/tcp": "3001"})
+    (problem,) = docker.published_ports(monitoring, facts_with(containers), grafana)
+    assert "container grafana: declared ports 3000:3000 not published" in problem
+    assert docker.published_ports(monitoring, facts_with(containers), prometheus) == []
+
+
+def _container(name: str, image: str, ports: dict[str, str]) -> dict:
+    entry = json.loads(json.dumps(INSPECT[0]))
+    entry.update(Name=f"/{name}", Config={"Image": image}, Mounts=[])
+    entry["HostConfig"]["PortBindings"] = {port: [{"HostIp": "", "HostPort": host}] for port, host in ports.items()}
+    return entry

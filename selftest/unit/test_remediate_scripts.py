@@ -727,3 +727,25 @@ def test_docker_restart_refuses_a_unit_service(host: FakeHost) -> None:
     ct = by_role(host.inventory, "vllm")
     result = host.run("docker-restart.sh", str(ct.ctid), apply=True)
     assert result.returncode == 2 and "runs no service in Docker" in result.stderr
+
+
+def test_docker_restart_starts_every_stopped_container_of_a_multi_container_ct(host: FakeHost) -> None:
+    """The qdrant CT redeclared as the monitoring stack (grafana + prometheus, phoenix_model/services.py): only the
+    stopped container is started, and a crash-looping one sends the CT back to its application script."""
+    path = Path(host.env["PHOENIX_INVENTORY"]) / "phoenix_lxc_configs.json"
+    data = json.loads(path.read_text())
+    ctid = str(by_role(host.inventory, "qdrant").ctid)
+    data["lxc_configs"][ctid].update(name="monitoring-stack", application_script="phoenix_hypervisor_lxc_960.sh",
+                                     ports=["3000:3000", "9090:9090"])
+    path.write_text(json.dumps(data))
+    inside = ["pct", "exec", ctid, "--"]
+    running = {"systemctl is-active docker": [0, "active\n", ""], "docker inspect -f {{.State.Status}} grafana": [0, "running\n", ""]}
+    (host.state / "exec.json").write_text(json.dumps({**running, "docker inspect -f {{.State.Status}} prometheus": [0, "exited\n", ""]}))
+    result = host.run("docker-restart.sh", ctid, apply=True)
+    assert result.returncode == 0, result.stderr
+    assert host.mutating_calls() == [[*inside, "docker", "start", "prometheus"]]
+    (host.state / "exec.json").write_text(json.dumps({**running, "docker inspect -f {{.State.Status}} prometheus": [0, "running\n", ""]}))
+    assert "containers grafana, prometheus are running: nothing to do" in host.run("docker-restart.sh", ctid, apply=True).stderr
+    (host.state / "exec.json").write_text(json.dumps({**running, "docker inspect -f {{.State.Status}} prometheus": [0, "restarting\n", ""]}))
+    looping = host.run("docker-restart.sh", ctid, apply=True)
+    assert looping.returncode == 3 and "so it runs prom/prometheus again" in looping.stderr

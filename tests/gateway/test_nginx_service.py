@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from phoenix_model.deployment import ROLE_UNITS
 from phoenix_model.inventory import Container
+from phoenix_model.services import unit_of
 from phoenix_verify.checks import lxc
 from phoenix_verify.suite import live, params
 
 pytestmark = [pytest.mark.gateway, pytest.mark.rung("service")]
 GATEWAY = [ct for ct in params.inventory().services() if ct.role == "gateway"]
-UNIT = ROLE_UNITS["gateway"]
+UNIT = unit_of("gateway")
 
 
 @pytest.mark.remediate("service-restart.sh", "{ctid}", "{unit}")
