@@ -5,7 +5,7 @@ Figures (seconds unless named a ratio or count):
   lab_rss_mib                          RSS of every lab process (CTs' trees, API emulation) after the warm up   target < 8192
   gateway_subset_s                     `pytest tests -m gateway`              target < 15
   full_suite_s / full_suite_n2_s       `pytest tests` and with `-n 2`         target < 90
-  scaling_<n>_s, pct_exec_per_ct_<n>   the suite on lab topologies of 8, 24 and 48 CTs (light CTs added)
+  scaling_<n>_s, pct_exec_per_ct_<n>   the suite on the lab's topology and on 24 and 48 CTs (light CTs added)
   marginal_cost_per_ct_s               least-squares slope of wall time over CT count   target < 1.5
   overhead_ratio_<layer>               `pytest -m <layer>` wall / the same probes replayed in a tight loop   target < 2
   overhead_ratio_after_startup_<layer> the same without the run's fixed start (`pytest --collect-only` time)
@@ -33,7 +33,7 @@ import lab_up  # bench/ is a directory of scripts, not a package
 REPO = Path(__file__).resolve().parents[1]
 LAB = [sys.executable, "-m", "phoenix_lab.cli"]
 LAYERS = ("host", "lxc", "firewall", "gateway", "vllm")
-SIZES = (8, 24, 48)
+SIZES = (24, 48)   # besides the lab's own topology
 TARGETS = {"gateway_subset_s": 15.0, "full_suite_s": 90.0, "marginal_cost_per_ct_s": 1.5, "lab_up_cold_s": 360.0,
            "lab_up_warm_s": 45.0, "lab_rss_mib": 8192.0, **{f"overhead_ratio_{layer}": 2.0 for layer in LAYERS},
            **{f"overhead_startup_{layer}_s": 0.8 for layer in LAYERS}, "hung_ratio": 2.0}
@@ -88,8 +88,8 @@ def topology(n: int, out: Path) -> Path:
     path = out / "phoenix_lxc_configs.json"
     configs = json.loads(path.read_text())
     cts = configs["lxc_configs"]
-    for i in range(n - len(cts)):   # CTIDs 960-999 at 198.18.0.160-199: room for 40 light CTs
-        ctid = 960 + i
+    free = [ctid for ctid in range(960, 1000) if str(ctid) not in cts]   # at 198.18.0.160-199
+    for ctid in free[:max(0, n - len(cts))]:
         cts[str(ctid)] = {
             "name": f"light-{ctid}", "start_at_boot": True, "boot_order": 5, "boot_delay": 0, "memory_mb": 256, "cores": 1,
             "storage_pool": "lab-lxc-disks", "storage_size_gb": 4, "unprivileged": True, "clone_from_ctid": "900",
@@ -106,7 +106,8 @@ def topology(n: int, out: Path) -> Path:
 def scaling(env: dict[str, str]) -> dict[str, float]:
     figures: dict[str, float] = {}
     points = []
-    for n in SIZES:
+    own = len(json.loads((REPO / "fixtures" / "lab" / "phoenix_lxc_configs.json").read_text())["lxc_configs"])
+    for n in (own, *SIZES):
         with tempfile.TemporaryDirectory(prefix=f"phoenix-bench-{n}-") as tmp:
             run_env = dict(env, PHOENIX_LAB_INVENTORY=str(topology(n, Path(tmp) / "inventory")),
                            PHOENIX_PROBE_LOG=str(Path(tmp) / "probes.jsonl"))
@@ -152,13 +153,13 @@ def overhead(env: dict[str, str]) -> dict[str, float]:
 def hung_service(env: dict[str, str]) -> dict[str, float]:
     """`pytest -m vllm` healthy, then with the embeddings server frozen (SIGSTOP through its systemd unit: the port
     still accepts, nothing answers), then thawed. Target: the hung run under twice the healthy one."""
-    from phoenix_model.deployment import ROLE_UNITS
+    from phoenix_model.deployment import role_unit
     from phoenix_model.inventory import load_inventory
     from phoenix_verify.target import load_target
 
     inv = load_inventory(load_target(None).inventory_dir)
     ct = next(c for c in inv.services() if c.vllm and c.vllm.model_type == "embedding")
-    unit = ROLE_UNITS["vllm"]
+    unit = role_unit(ct) or "vllm_model_server"
     healthy = pytest_wall(["-m", "vllm"], env)[0]
     lab("run", "--", "pct", "exec", str(ct.ctid), "--", "systemctl", "kill", "-s", "STOP", unit, env=env)
     try:
@@ -172,7 +173,7 @@ def hung_service(env: dict[str, str]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cold", action="store_true", help="do not rebuild the image from scratch")
-    parser.add_argument("--skip-scaling", action="store_true", help="do not bring up the 8/24/48-CT topologies")
+    parser.add_argument("--skip-scaling", action="store_true", help="do not bring up the 24- and 48-CT topologies")
     parser.add_argument("--startup-only", action="store_true", help="only the fixed start-up per layer (lab left as it is)")
     args = parser.parse_args(argv)
     if args.startup_only:
