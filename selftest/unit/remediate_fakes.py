@@ -23,6 +23,10 @@ from pathlib import Path
 
 from phoenix_model.pve_formats import CtConfig, parse_ct_config, pct_config_output, typed_value, write_ct_config
 
+ROOT = Path(__file__).resolve().parents[2]
+REMEDIATE = ROOT / "remediate"
+LAB_INVENTORY = ROOT / "fixtures" / "lab"
+SCRIPTS = sorted(p.name for p in REMEDIATE.glob("*.sh") if p.name != "lib.sh")
 FAKE_PROGRAMS = ("pct", "pvesh", "id", "useradd", "usermod", "phoenix-lab")
 MUTATING = {
     "pct": {"start", "stop", "reboot", "set", "snapshot", "exec"},

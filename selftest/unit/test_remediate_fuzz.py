@@ -4,7 +4,6 @@ lets an injected `touch canary` happen."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -15,15 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from phoenix_model.inventory import load_inventory
-
-ROOT = Path(__file__).resolve().parents[2]
-REMEDIATE = ROOT / "remediate"
-LAB_INVENTORY = ROOT / "fixtures" / "lab"
-SCRIPTS = sorted(p.name for p in REMEDIATE.glob("*.sh") if p.name != "lib.sh")
-_spec = importlib.util.spec_from_file_location("remediate_fakes", Path(__file__).with_name("remediate_fakes.py"))
-assert _spec is not None and _spec.loader is not None
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+from selftest.unit import remediate_fakes as fakes
+from selftest.unit.remediate_fakes import LAB_INVENTORY, REMEDIATE, SCRIPTS
 
 INVENTORY = load_inventory(LAB_INVENTORY)
 UNIT = re.compile(r"[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]*")

@@ -3,7 +3,6 @@ dry-run prints the exact commands and changes nothing, --apply runs exactly thos
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shlex
@@ -17,15 +16,8 @@ from pathlib import Path
 import pytest
 
 from phoenix_model.inventory import Inventory, load_inventory
-
-ROOT = Path(__file__).resolve().parents[2]
-REMEDIATE = ROOT / "remediate"
-LAB_INVENTORY = ROOT / "fixtures" / "lab"
-SCRIPTS = sorted(p.name for p in REMEDIATE.glob("*.sh") if p.name != "lib.sh")
-_spec = importlib.util.spec_from_file_location("remediate_fakes", Path(__file__).with_name("remediate_fakes.py"))
-assert _spec is not None and _spec.loader is not None
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+from selftest.unit import remediate_fakes as fakes
+from selftest.unit.remediate_fakes import LAB_INVENTORY, REMEDIATE, ROOT, SCRIPTS
 
 
 def healthy_conf(ct) -> list[str]:
