@@ -1,5 +1,6 @@
 """httpx clients for the gateway: connect to the gateway address, speak TLS with SNI and Host set to a served
-hostname, verify against the target's CA bundle. Every client has a timeout; nothing retries.
+hostname, verify against the target's CA bundle. Every client has a timeout; nothing retries. A port whose connect timed out
+once fails at once afterwards (access/dropped.py), in every client here and in the TLS probes.
 
 Direct requests to a service CT go through `pct exec` + curl inside the CT (service ports only accept the
 gateway's address, so the host cannot reach them), see `direct_get`.
@@ -8,16 +9,17 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 from websockets.exceptions import InvalidHandshake
 from websockets.sync.client import connect
 
-from phoenix_verify.access import probe_log
+from phoenix_verify.access import dropped, probe_log
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.target import Target
 
@@ -41,6 +43,38 @@ class _PinnedHostTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class _DroppedConnect(httpcore.ConnectTimeout, dropped.PortDropped):
+    """httpcore's connect timeout that is also a PortDropped (httpcore's pool drops exception causes: `from None`)."""
+
+
+class _DropAwareBackend(httpcore.SyncBackend):
+    """httpcore's TCP connect, consulting and feeding the session's dropped ports (the TLS handshake comes after
+    connect_tcp, so its timeouts are never taken for a dropped port)."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        seen = dropped.known(host, port)
+        if seen is not None:
+            raise _DroppedConnect(str(seen))
+        try:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        except httpcore.ConnectTimeout:
+            raise _DroppedConnect(str(dropped.record(host, port, timeout))) from None
+
+
+class DropAwareTransport(httpx.HTTPTransport):
+    """httpx's transport on _DropAwareBackend. httpx takes no network backend, so the pool is rebuilt here as
+    HTTPTransport builds it for a direct connection (httpx 0.28, pinned in constraints.txt), backend aside."""
+
+    def __init__(self, verify: ssl.SSLContext) -> None:
+        super().__init__(verify=verify)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)   # httpx's defaults
+        self._pool = httpcore.ConnectionPool(ssl_context=verify, max_connections=limits.max_connections,
+                                             max_keepalive_connections=limits.max_keepalive_connections,
+                                             keepalive_expiry=limits.keepalive_expiry,
+                                             network_backend=_DropAwareBackend())
+
+
 def ssl_context(target: Target) -> ssl.SSLContext:
     """Verifying context trusting only the target's gateway CA (the system store when none is configured)."""
     return ssl.create_default_context(cafile=target.gateway_ca_bundle) if target.gateway_ca_bundle else ssl.create_default_context()
@@ -51,7 +85,7 @@ def gateway_client(target: Target, hostname: str | None, scheme: str = "https",
     """Client whose relative URLs hit the gateway; `hostname=None` addresses the gateway by its IP (IP vhost)."""
     if not target.gateway_address:
         raise ValueError(f"{target.source}: gateway.address is not configured")
-    inner = httpx.HTTPTransport(verify=ssl_context(target) if hostname else _ip_context(target))
+    inner = DropAwareTransport(ssl_context(target) if hostname else _ip_context(target))
     transport = _PinnedHostTransport(hostname, inner) if hostname else inner
     if probe_log.enabled():
         kwargs["event_hooks"] = {"request": [lambda req: probe_log.record(
@@ -98,7 +132,9 @@ def direct_request(ctid: int, access: str, method: str, port: int, path: str, bo
 def websocket_opens(target: Target, hostname: str, path: str, timeout: float = 5.0) -> str | None:
     """Open a WebSocket through the gateway (SNI/Host = hostname); None on success, else the reason."""
     probe_log.record("ws", hostname=hostname, path=path)
-    sock = socket.create_connection((target.gateway_address, 443), timeout=timeout)
+    if not target.gateway_address:
+        raise ValueError(f"{target.source}: gateway.address is not configured")
+    sock = dropped.connect(target.gateway_address, 443, timeout)
     try:
         with connect(f"wss://{hostname}{path}", sock=sock, ssl=ssl_context(target), server_hostname=hostname,
                      open_timeout=timeout, close_timeout=1):

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from phoenix_verify.access import probe_log
+from phoenix_verify.access import dropped, probe_log
 
 TIMEOUT = 5.0
 VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -79,7 +79,7 @@ def _handshake(address: str, hostname: str, version: str, port: int) -> str | No
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((address, port), timeout=TIMEOUT) as sock, \
+        with dropped.connect(address, port, TIMEOUT) as sock, \
                 ctx.wrap_socket(sock, server_hostname=hostname) as tls:
             return tls.version()
     except (ssl.SSLError, ConnectionResetError):   # a timeout is not a refusal: it propagates
@@ -90,7 +90,7 @@ def peer_certificate(address: str, hostname: str, ca_bundle: str | None, port: i
     """The leaf certificate after full verification (chain to `ca_bundle` and hostname); raises ssl errors."""
     probe_log.record("cert", address=address, hostname=hostname, ca_bundle=ca_bundle, port=port)
     ctx = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
-    with socket.create_connection((address, port), timeout=TIMEOUT) as sock, \
+    with dropped.connect(address, port, TIMEOUT) as sock, \
             ctx.wrap_socket(sock, server_hostname=hostname) as tls:
         der = tls.getpeercert(binary_form=True)
     if der is None:   # only without a completed handshake, which wrap_socket has already done

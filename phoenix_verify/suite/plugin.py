@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from phoenix_verify import access  # noqa: F401  (registers the pct:// testinfra backend at plugin load)
+from phoenix_verify.access import dropped
 from phoenix_verify.access.proxmox import HostPlane, ProxmoxError, control_plane
 from phoenix_verify.suite import activation, hung, markers, params, reports, selection, stats
 from phoenix_verify.suite.redact import redact
@@ -48,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
         params.inventory()
     reports.configure(config)
     hung.reset()
+    dropped.reset()
     if hasattr(config, "workerinput"):
         stats.reset()
 
