@@ -3,24 +3,60 @@
 Brings the lab up with `phoenix-lab up --as-declared` (the reference config translated to lab addresses, the
 lab_shape overlay only: none of the conformance corrections), runs the suite with that translated config as the
 target inventory, and writes reports/as-declared.md: the root causes the diagnosis names, each in its layer,
-then every failing check. The lab goes down before and after (it is rebuilt from another inventory).
+then every failing check. The lab goes down before and after (it is rebuilt from another inventory), all under the
+lab lock (/run/phoenix-lab.lock: there is one lab per machine). Prints the time it took.
 Usage: .venv/bin/python bench/as_declared.py [--keep-up]
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "reports" / "as-declared.md"
 LAB = [sys.executable, "-m", "phoenix_lab.cli"]
 OVERLAY = REPO / "fixtures" / "lab-overlay.json"
+LOCK = Path("/run/phoenix-lab.lock")
+
+
+def take_lab_lock() -> IO[str] | None:
+    """flock the lab lock for the whole run, waiting for whoever holds it; None when an ancestor already holds it
+    (`flock /run/phoenix-lab.lock make as-declared`), whose lock this run then runs under."""
+    handle = LOCK.open("a")
+    if _held_by_ancestor(os.fstat(handle.fileno())):
+        handle.close()
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"as-declared: waiting for the lab lock {LOCK} (another lab user holds it)", flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def _held_by_ancestor(st: os.stat_result) -> bool:
+    """/proc/locks names the pid holding a flock on the lock file's device:inode; is it one of our ancestors?"""
+    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    holders = {int(f[4]) for f in (line.split() for line in Path("/proc/locks").read_text().splitlines())
+               if len(f) > 5 and f[1] == "FLOCK" and f[5] == ident}
+    pid = os.getppid()
+    while pid > 1:
+        if pid in holders:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return False
+    return False
 
 
 def lab(*args: str) -> None:
@@ -77,17 +113,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep-up", action="store_true", help="leave the as-declared lab up afterwards")
     args = parser.parse_args()
-    lab("down")
-    lab("up", "--as-declared")
+    lock = take_lab_lock()
+    began = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            started = time.monotonic()
-            doc = suite(Path(tmp))
-            OUT.write_text(render(doc, time.monotonic() - started))
+        lab("down")
+        lab("up", "--as-declared")
+        up = time.monotonic() - began
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                started = time.monotonic()
+                doc = suite(Path(tmp))
+                ran = time.monotonic() - started
+                OUT.write_text(render(doc, ran))
+        finally:
+            if not args.keep_up:
+                lab("down")
     finally:
-        if not args.keep_up:
-            lab("down")
-    print(f"as-declared: {OUT}")
+        if lock is not None:
+            lock.close()
+    print(f"as-declared: {OUT} (lab up {up:.0f} s, suite {ran:.0f} s, {time.monotonic() - began:.0f} s in all)")
     return 0
 
 
