@@ -3,7 +3,7 @@
 Brings the lab up with `phoenix-lab up --as-declared` (the reference config translated to lab addresses, the
 lab_shape overlay only: none of the conformance corrections), runs the suite with that translated config as the
 target inventory, and writes reports/as-declared.md: the root causes the diagnosis names, each in its layer,
-then every failing check. The lab goes down before and after (it is rebuilt from another inventory), all under the
+then every failing check (the suite's own reports stay in reports/as-declared/). The lab goes down before and after (it is rebuilt from another inventory), all under the
 lab lock (/run/phoenix-lab.lock: there is one lab per machine). Prints the time it took.
 Usage: .venv/bin/python bench/as_declared.py [--keep-up]
 """
@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "reports" / "as-declared.md"
+SUITE_REPORTS = REPO / "reports" / "as-declared"
 LAB = [sys.executable, "-m", "phoenix_lab.cli"]
 OVERLAY = REPO / "fixtures" / "lab-overlay.json"
 LOCK = Path("/run/phoenix-lab.lock")
@@ -120,11 +120,10 @@ def main() -> int:
         lab("up", "--as-declared")
         up = time.monotonic() - began
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                started = time.monotonic()
-                doc = suite(Path(tmp))
-                ran = time.monotonic() - started
-                OUT.write_text(render(doc, ran))
+            started = time.monotonic()
+            doc = suite(SUITE_REPORTS)
+            ran = time.monotonic() - started
+            OUT.write_text(render(doc, ran))
         finally:
             if not args.keep_up:
                 lab("down")
