@@ -13,6 +13,7 @@ import jsonschema
 from phoenix_model.findings import layer_of
 from phoenix_model.guests import STACKS_FILE, VM_FILE
 from phoenix_model.inventory import HYPERVISOR_FILE, LXC_FILE, Container, Inventory
+from phoenix_verify.gateway.contract import served_ports
 
 SCHEMAS = {LXC_FILE: "phoenix_lxc_configs.schema.json", HYPERVISOR_FILE: "phoenix_hypervisor_config.schema.json",
            VM_FILE: "phoenix_vm_configs.schema.json", STACKS_FILE: "phoenix_stacks_config.schema.json"}
@@ -69,14 +70,17 @@ def _schema_problem(error: jsonschema.ValidationError) -> str:
 
 
 def ports_without_rule(ct: Container) -> list[str]:
-    """Declared ports that a firewalled CT never opens (with policy_in DROP they are unreachable). The CT's
-    firewall filters on its own interface, so the port it must accept is the container side of HOST:CONTAINER."""
+    """Declared ports that a firewalled CT never opens (with policy_in DROP they are unreachable), and for the
+    gateway the ports it serves, declared or not. The CT's firewall filters on its own interface, so the port it
+    must accept is the container side of HOST:CONTAINER."""
     if not ct.firewall.enabled:
         return []
     opened = {int(p) for r in ct.firewall.rules if r.direction == "in" and r.action == "ACCEPT" and r.dport
               for p in _ports(r.dport)}
-    return [f"ct{ct.ctid}: port {p.container} is declared but no firewall rule accepts it"
-            for p in ct.ports if p.container not in opened]
+    declared = {p.container for p in ct.ports}
+    return [f"ct{ct.ctid}: port {p} is declared but no firewall rule accepts it" if p in declared
+            else f"ct{ct.ctid}: the gateway serves port {p} but no firewall rule accepts it"
+            for p in served_ports(ct) if p not in opened]
 
 
 def _ports(spec: str) -> list[int]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from phoenix_model.deployment import service_ports
 from phoenix_model.inventory import Container, Inventory
-from phoenix_model.services import GatewayRoute, all_routes
+from phoenix_model.services import GatewayRoute, all_routes, service_type
 
 # Defaults for the static analysis (`lint-nginx`, drift) when no target names the gateway's hostnames; live runs
 # take them from the target's `gateway.hostnames` (see `hosts_from`).
@@ -38,6 +38,14 @@ class Route:
     def test_id(self) -> str:
         """`phoenix.local/v1/embeddings`: names the route as an operator would type it (and diagnosis reads it)."""
         return f"{self.hostname}{self.location}"
+
+
+def served_ports(ct: Container) -> list[int]:
+    """The ports a CT must accept: its declared ones (container side) and, for the gateway, the ones it serves
+    (its listeners in phoenix_model/services.py: 80 and 443), declared or not (the real config declares none)."""
+    declared = sorted({p.container for p in ct.ports})
+    st = service_type(ct.role) if ct.role == "gateway" else None
+    return declared + [p for p in (st.ports if st else ()) if p not in declared]
 
 
 def port_of(ct: Container) -> int:

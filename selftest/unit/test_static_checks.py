@@ -29,9 +29,13 @@ def test_planted_defects_are_found(tmp_path: Path, lab_dir: Path) -> None:
     cts["951"]["vllm_gpu_memory_utilization"] = 0.5                 # 0.6 + 0.5 > 1 on GPU 0, and disagrees with args
     cts["951"]["vllm_served_model_name"] = "granite-3.3-8b-instruct"
     cts["954"]["boot_order"] = 1                                     # same order as its dependency 953
+    del cts["953"]["ports"]                                          # the gateway's ports, undeclared: still served
+    cts["953"]["firewall"]["rules"] = [r for r in cts["953"]["firewall"]["rules"] if r["port"] != "443"]
     path.write_text(json.dumps(data))
     inv = load_inventory(tmp_path / "cfg")
     assert static_config.ports_without_rule(inv.container(952)) == ["ct952: port 6334 is declared but no firewall rule accepts it"]
+    assert static_config.ports_without_rule(inv.container(953)) == [
+        "ct953: the gateway serves port 443 but no firewall rule accepts it"]
     assert static_config.gpu_oversubscription(inv) == ["GPU 0: CTs 950, 951 request 1.10 of its memory"]
     assert any("--gpu-memory-utilization 0.10 disagrees with vllm_gpu_memory_utilization = 0.5" in f
                for f in static_config.vllm_arg_disagreements(inv.container(951)))

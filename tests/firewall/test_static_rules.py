@@ -1,4 +1,5 @@
-"""Every declared port of a firewalled CT is opened by a declared rule (policy_in DROP would hide it)."""
+"""Every declared port of a firewalled CT, and every port the gateway serves, is opened by a declared rule (policy_in
+DROP would hide it)."""
 import pytest
 
 from phoenix_model.inventory import Container
@@ -9,7 +10,7 @@ pytestmark = [pytest.mark.rung("ct-config"), pytest.mark.firewall, pytest.mark.s
 
 
 @pytest.mark.remediate("inventory-fix.sh")
-@pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled and bool(ct.ports)))
+@pytest.mark.parametrize("ct", params.services(lambda ct: ct.firewall.enabled and (bool(ct.ports) or ct.role == "gateway")))
 def test_declared_ports_have_a_firewall_rule(ct: Container) -> None:
     findings = static_config.ports_without_rule(ct)
     assert not findings, "; ".join(findings)
