@@ -95,6 +95,14 @@ def gateway_client(target: Target, hostname: str | None, scheme: str = "https",
                         timeout=timeout, **kwargs)
 
 
+def plaintext_client(target: Target, port: int, timeout: httpx.Timeout = TIMEOUT) -> httpx.Client:
+    """Plain HTTP to the gateway address on `port` (Host set per request), no redirects followed."""
+    if not target.gateway_address:
+        raise ValueError(f"{target.source}: gateway.address is not configured")
+    return httpx.Client(base_url=f"http://{target.gateway_address}:{port}", timeout=timeout, follow_redirects=False,
+                        transport=DropAwareTransport(ssl_context(target)))
+
+
 def _ip_context(target: Target) -> ssl.SSLContext:
     """For the IP vhost: chain still verified, hostname not (the cert names hostnames, not the IP)."""
     ctx = ssl_context(target)

@@ -18,8 +18,9 @@ import pytest
 
 from phoenix_verify.access import dropped
 from phoenix_verify.access import tls as tls_probe
-from phoenix_verify.access.http import DropAwareTransport
+from phoenix_verify.access.http import DropAwareTransport, plaintext_client
 from phoenix_verify.suite import hung
+from phoenix_verify.target import Target
 
 CONNECT_S = 0.5
 
@@ -85,6 +86,17 @@ def test_first_timeout_is_remembered_and_the_next_connect_fails_at_once(
         pass
 
 
+def test_plaintext_probe_of_a_dropped_port_waits_once(dropping_port: int) -> None:
+    """tests/gateway/test_plaintext.py asks every port for every path and host: one wait per port, not per request."""
+    target = Target(source=Path("phoenix.toml"), inventory_dir=Path("inv"), gateway_address="127.0.0.1")
+    started = time.monotonic()
+    with plaintext_client(target, dropping_port, httpx.Timeout(2.0, connect=CONNECT_S)) as client:
+        for path in ("/", "/qdrant/", "/n8n/", "/v1/models"):
+            with pytest.raises(httpx.ConnectTimeout, match="dropped: connect timed out"):
+                client.get(path, headers={"Host": "phoenix.local"})
+    assert time.monotonic() - started < 2 * CONNECT_S
+
+
 def test_refusals_successes_and_read_timeouts_are_not_remembered(silent_port: int) -> None:
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
@@ -106,7 +118,7 @@ import time
 import httpx
 import pytest
 from phoenix_verify.access import tls
-from phoenix_verify.access.http import DropAwareTransport
+from phoenix_verify.access.http import DropAwareTransport, plaintext_client
 
 PORT = int(os.environ["DROP_PORT"])
 tls.TIMEOUT = {connect}

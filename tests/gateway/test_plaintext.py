@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from phoenix_verify.access.gateway_files import fetch_nginx_config
+from phoenix_verify.access.http import plaintext_client
 from phoenix_verify.access.pct_backend import pct_host, spec_for
 from phoenix_verify.checks.plaintext import nginx_ports, plaintext_problem
 from phoenix_verify.gateway import route_table
@@ -54,14 +55,13 @@ def _hosts(which: str) -> list[str]:
 def test_plaintext_ports_only_redirect_or_refuse(which: str, listening: set[int], route_paths: list[str]) -> None:
     problems = []
     for port in sorted(listening):
-        with httpx.Client(base_url=f"http://{params.target().gateway_address}:{port}", timeout=TIMEOUT,
-                          follow_redirects=False) as client:
+        with plaintext_client(params.target(), port, TIMEOUT) as client:
             for host in _hosts(which):
                 for path in route_paths:
                     try:
                         resp = client.get(path, headers={"Host": host})
                     except httpx.TransportError:
-                        continue        # refused, reset or silent: nothing served
+                        continue        # refused, reset or silent (a dropped port fails at once after its first probe)
                     problem = plaintext_problem(resp.status_code, resp.headers.get("location"))
                     if problem:
                         problems.append(f"http://{host}:{port}{path}: {problem}")
