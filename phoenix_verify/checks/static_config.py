@@ -75,12 +75,17 @@ def ports_without_rule(ct: Container) -> list[str]:
     must accept is the container side of HOST:CONTAINER."""
     if not ct.firewall.enabled:
         return []
-    opened = {int(p) for r in ct.firewall.rules if r.direction == "in" and r.action == "ACCEPT" and r.dport
-              for p in _ports(r.dport)}
+    opened = declared_open_ports(ct)
     declared = {p.container for p in ct.ports}
     return [f"ct{ct.ctid}: port {p} is declared but no firewall rule accepts it" if p in declared
             else f"ct{ct.ctid}: the gateway serves port {p} but no firewall rule accepts it"
             for p in served_ports(ct) if p not in opened]
+
+
+def declared_open_ports(ct: Container) -> set[int]:
+    """The ports the CT's declared IN ACCEPT rules open."""
+    return {int(p) for r in ct.firewall.rules if r.direction == "in" and r.action == "ACCEPT" and r.dport
+            for p in _ports(r.dport)}
 
 
 def _ports(spec: str) -> list[int]:

@@ -80,10 +80,13 @@ def services(predicate: Callable[[Container], bool] | None = None) -> list[Any]:
     return cts(lambda ct: not ct.is_template and (predicate is None or predicate(ct)))
 
 
-def pairs(items: Iterable[tuple[Container, Any, str]]) -> list[Any]:
-    """Params (ct, value) with id `<ct slug>-<suffix>`, e.g. one per declared mount or port."""
+def pairs(items: Iterable[tuple[Container, Any, str]],
+          marks: Callable[[Container, Any], list[Any]] | None = None) -> list[Any]:
+    """Params (ct, value) with id `<ct slug>-<suffix>`, e.g. one per declared mount or port; `marks` adds
+    per-param marks (a remediation that depends on the value)."""
     return [
-        pytest.param(ct, value, id=f"{ct.slug}-{suffix}", marks=[pytest.mark.ctid(ct.ctid, n=ct.ctid)])
+        pytest.param(ct, value, id=f"{ct.slug}-{suffix}",
+                     marks=[pytest.mark.ctid(ct.ctid, n=ct.ctid), *(marks(ct, value) if marks else [])])
         for ct, value, suffix in items
     ]
 

@@ -82,3 +82,10 @@ def test_vllm_internal_endpoints_exposure_can_fail() -> None:
     assert internal_endpoint_problems("/metrics", 200, "# HELP vllm:num_requests_running", []) != []
     assert internal_endpoint_problems("/health", 404, "", [(200, "")]) == []
     assert internal_endpoint_problems("/health", 200, "gateway ok", [(200, "")]) == []
+
+
+def test_a_port_no_declared_rule_opens_is_told_apart(lab_dir: Path, reference_dir: Path) -> None:
+    """The live port check proposes re-applying the declared rules only where they open the port: the reference
+    config's qdrant declares gRPC 6334 without a rule (a config defect, fixed in the config)."""
+    assert {6333, 6334} <= static_config.declared_open_ports(load_inventory(lab_dir).container(952))
+    assert static_config.declared_open_ports(load_inventory(reference_dir).container(952)) == {6333}
