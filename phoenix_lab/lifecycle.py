@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,9 @@ def _derive(paths: LabPaths, config_dir: Path | None, as_declared: bool, log: Ca
                                                          for k, n in reference.FILES.items()}:
         raise LabError("the lab is up with another inventory: run `phoenix-lab down` first")
     reference.write(docs, out)
+    if as_declared:   # the config as declared is judged against its own schemas too (the healthy overlay is not)
+        for schema in (config_dir or reference.REFERENCE).glob("*.schema.json"):
+            shutil.copyfile(schema, out / schema.name)
     log(f"[lab] inventory: {config_dir or reference.REFERENCE} translated to lab addresses"
         f"{' (as declared: no conformance overlay)' if as_declared else ' + overlay'} -> {out}")
 
